@@ -1,0 +1,44 @@
+"""Catch-up: the Taskboard app as it stood after a lesson, built from the one copy in taskboard/.
+
+Each lesson adds routes (and later, other pieces) to Taskboard. `checkpoint("01")` builds the
+finished app with `create_app` and keeps only what existed after lesson 01, so a learner who fell
+behind starts the next lesson from the same app as everyone else. To grow the course, list the
+routes a new lesson adds in `ROUTES_ADDED_BY` below; the code itself lives only in taskboard/.
+"""
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from taskboard.api.main import ROUTERS, build_api_router
+from taskboard.core.config import Settings
+from taskboard.main import create_app
+
+# "METHOD /path" of every route each lesson adds, in lesson order.
+ROUTES_ADDED_BY: dict[str, frozenset[str]] = {
+    "01": frozenset({"GET /health", "GET /tasks", "GET /tasks/search", "GET /tasks/{task_id}"}),
+}
+
+
+def routes_after(lesson: str) -> frozenset[str]:
+    """Every route that exists once `lesson` is done."""
+    if lesson not in ROUTES_ADDED_BY:
+        known = ", ".join(sorted(ROUTES_ADDED_BY))
+        raise ValueError(f"No checkpoint for lesson {lesson!r}; known lessons: {known}")
+    return frozenset().union(*(routes for nn, routes in ROUTES_ADDED_BY.items() if nn <= lesson))
+
+
+def route_keys(route: APIRoute) -> set[str]:
+    return {f"{method} {route.path}" for method in route.methods}
+
+
+def _subset(router: APIRouter, keep: frozenset[str]) -> APIRouter:
+    """A router with the same route objects as `router`, less those not in `keep`."""
+    part = APIRouter()
+    part.routes.extend(route for route in router.routes if route_keys(route) & keep)
+    return part
+
+
+def checkpoint(lesson: str, settings: Settings | None = None) -> FastAPI:
+    """A fresh Taskboard app with exactly the routes that exist after `lesson`."""
+    keep = routes_after(lesson)
+    return create_app(settings, build_api_router(tuple(_subset(r, keep) for r in ROUTERS)))

@@ -1,0 +1,1 @@
+"""Taskboard: the small team task tracker that the course builds, lesson by lesson."""

@@ -1,0 +1,13 @@
+from fastapi import APIRouter
+
+from taskboard.api.routes import health, tasks
+
+# One router per resource, in the order their routes should match.
+ROUTERS: tuple[APIRouter, ...] = (health.router, tasks.router)
+
+
+def build_api_router(routers: tuple[APIRouter, ...] = ROUTERS) -> APIRouter:
+    api_router = APIRouter()
+    for router in routers:
+        api_router.include_router(router)
+    return api_router

@@ -1,0 +1,71 @@
+from fastapi.testclient import TestClient
+
+from taskboard.core.config import Settings
+from taskboard.demo import demo_tasks
+from taskboard.main import create_app
+
+
+def test_health(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_list_returns_every_demo_task(client: TestClient) -> None:
+    response = client.get("/tasks")
+    assert response.status_code == 200
+    assert response.json() == demo_tasks()
+
+
+def test_list_filters_by_status_and_limits(client: TestClient) -> None:
+    todo = [task for task in demo_tasks() if task["status"] == "todo"]
+    assert client.get("/tasks", params={"status": "todo"}).json() == todo
+    assert client.get("/tasks", params={"status": "todo", "limit": 1}).json() == todo[:1]
+
+
+def test_list_rejects_unknown_status_and_bad_limits(client: TestClient) -> None:
+    for params in ({"status": "someday"}, {"limit": 0}, {"limit": 101}, {"limit": "ten"}):
+        response = client.get("/tasks", params=params)
+        assert response.status_code == 422, params
+        assert response.json()["detail"][0]["loc"][0] == "query"
+
+
+def test_search_matches_titles_ignoring_case(client: TestClient) -> None:
+    response = client.get("/tasks/search", params={"q": "API"})
+    assert [task["id"] for task in response.json()] == [3, 4]
+    assert client.get("/tasks/search", params={"q": "nothing like it"}).json() == []
+
+
+def test_search_requires_q(client: TestClient) -> None:
+    for params in ({}, {"q": ""}):
+        response = client.get("/tasks/search", params=params)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["query", "q"]
+
+
+def test_read_task(client: TestClient) -> None:
+    response = client.get("/tasks/3")
+    assert response.status_code == 200
+    assert response.json() == demo_tasks()[2]
+
+
+def test_read_unknown_task_is_404_with_a_detail(client: TestClient) -> None:
+    response = client.get("/tasks/999")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Task 999 not found"}
+
+
+def test_read_task_needs_an_integer_id(client: TestClient) -> None:
+    response = client.get("/tasks/three")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "task_id"]
+
+
+def test_demo_data_can_be_turned_off() -> None:
+    with TestClient(create_app(Settings(demo_data=False))) as client:
+        assert client.get("/tasks").json() == []
+
+
+def test_each_app_has_its_own_store() -> None:
+    first, second = create_app(), create_app()
+    assert first.state.store is not second.state.store
