@@ -36,7 +36,7 @@ exercises: $(INSTALLED)
 ## make execute: format, then re-run lessons and solutions so stored outputs are what the code produces
 execute: $(INSTALLED)
 	$(BIN)/ruff format --quiet notebooks solutions
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace $(LESSONS) $(SOLUTIONS)
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $(LESSONS) $(SOLUTIONS)
 	$(BIN)/python -m course.exercises
 
 ## make serve: run Taskboard for real on http://127.0.0.1:8000 (docs at /docs)

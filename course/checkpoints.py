@@ -16,6 +16,15 @@ from taskboard.main import create_app
 # "METHOD /path" of every route each lesson adds, in lesson order.
 ROUTES_ADDED_BY: dict[str, frozenset[str]] = {
     "01": frozenset({"GET /health", "GET /tasks", "GET /tasks/search", "GET /tasks/{task_id}"}),
+    "02": frozenset(
+        {
+            "POST /tasks",
+            "PATCH /tasks/{task_id}",
+            "DELETE /tasks/{task_id}",
+            "POST /users",
+            "GET /users/{user_id}",
+        }
+    ),
 }
 
 

@@ -64,6 +64,7 @@ def make_exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.source = stub_source(cell.source)
         cell.outputs = []
         cell.execution_count = None
+        cell.metadata.pop("execution", None)
     return exercise
 
 

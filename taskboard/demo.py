@@ -1,5 +1,6 @@
 """The example tasks a fresh Taskboard starts with: one source for the app, the lessons and the checks."""
 
+import copy
 from typing import Any
 
 _DEMO_TASKS: tuple[dict[str, Any], ...] = (
@@ -9,6 +10,8 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
         "description": "Say what Taskboard is and how to run it.",
         "status": "done",
         "priority": 2,
+        "labels": ["docs"],
+        "checklist": [],
     },
     {
         "id": 2,
@@ -16,6 +19,8 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
         "description": None,
         "status": "doing",
         "priority": 3,
+        "labels": ["ops"],
+        "checklist": [],
     },
     {
         "id": 3,
@@ -23,6 +28,11 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
         "description": "Paths, query parameters and the errors they return.",
         "status": "todo",
         "priority": 1,
+        "labels": ["api"],
+        "checklist": [
+            {"text": "List the endpoints", "done": True},
+            {"text": "Write down the error responses", "done": False},
+        ],
     },
     {
         "id": 4,
@@ -30,10 +40,12 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
         "description": None,
         "status": "todo",
         "priority": 4,
+        "labels": ["api", "review"],
+        "checklist": [],
     },
 )
 
 
 def demo_tasks() -> list[dict[str, Any]]:
     """A fresh copy of the demo tasks as plain JSON-ready dicts (callers may change them)."""
-    return [dict(task) for task in _DEMO_TASKS]
+    return copy.deepcopy(list(_DEMO_TASKS))

@@ -4,7 +4,8 @@ from fastapi import APIRouter, FastAPI
 
 from taskboard.api.main import build_api_router
 from taskboard.core.config import Settings
-from taskboard.store import TaskStore
+from taskboard.errors import add_exception_handlers
+from taskboard.store import Store
 
 
 def create_app(settings: Settings | None = None, api_router: APIRouter | None = None) -> FastAPI:
@@ -15,7 +16,8 @@ def create_app(settings: Settings | None = None, api_router: APIRouter | None = 
     settings = settings or Settings()
     app = FastAPI(title=settings.project_name, version=settings.version)
     app.state.settings = settings
-    app.state.store = TaskStore.with_demo_data() if settings.demo_data else TaskStore()
+    app.state.store = Store.with_demo_data() if settings.demo_data else Store()
+    add_exception_handlers(app)
     app.include_router(api_router or build_api_router())
     return app
 

@@ -1,8 +1,14 @@
-"""The shapes of Taskboard's data, as the API accepts and returns them."""
+"""The shapes of Taskboard's data, as the API accepts and returns them.
+
+One family per resource, as in the FastAPI full-stack template: `XBase` holds the shared fields,
+`XCreate` is what a client sends to create one, `XUpdate` a partial change, `XPublic` what the API
+returns. Input models forbid unknown fields, so a typo such as `"titel"` is a 422, not ignored.
+"""
 
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TaskStatus(StrEnum):
@@ -11,11 +17,77 @@ class TaskStatus(StrEnum):
     done = "done"
 
 
-class TaskPublic(BaseModel):
+# A label is a short lowercase tag such as "backend" or "good-first-issue".
+Label = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+
+
+class ChecklistItem(BaseModel):
+    """One step of a task, nested inside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=200)
+    done: bool = False
+
+
+class TaskBase(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    status: TaskStatus = TaskStatus.todo
+    priority: int = Field(default=3, ge=1, le=5)
+    labels: list[Label] = Field(default_factory=list, max_length=10)
+    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=50)
+
+
+class TaskCreate(TaskBase):
+    """What a client sends to create a task: only `title` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TaskUpdate(BaseModel):
+    """A partial change: every field may be left out, and only the fields sent are changed.
+
+    The types are not `X | None` (except `description`, which may be cleared): a client may leave
+    `title` out, but `{"title": null}` is a 422 rather than a task without a title.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    status: TaskStatus = Field(default=None)
+    priority: int = Field(default=None, ge=1, le=5)
+    labels: list[Label] = Field(default=None, max_length=10)
+    checklist: list[ChecklistItem] = Field(default=None, max_length=50)
+
+
+class TaskPublic(TaskBase):
     """A task as the API returns it."""
 
     id: int
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = None
-    status: TaskStatus = TaskStatus.todo
-    priority: int = Field(default=3, ge=1, le=5)
+
+
+class UserBase(BaseModel):
+    username: str = Field(min_length=3, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")
+    full_name: str | None = Field(default=None, max_length=100)
+
+
+class UserCreate(UserBase):
+    """What a client sends to sign up. The password is hashed at once and never stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserPublic(UserBase):
+    """A user as the API returns it: no password, no hash."""
+
+    id: int
+
+
+class UserInDB(UserPublic):
+    """A user as the store keeps it. Never a return type: routes return `UserPublic`."""
+
+    password_hash: str

@@ -1,25 +1,46 @@
-"""Where Taskboard keeps its tasks until lesson 07 moves them into a database."""
+"""Where Taskboard keeps its tasks and users until lesson 07 moves them into a database."""
 
+from typing import Any
+
+from taskboard.core.security import hash_password
 from taskboard.demo import demo_tasks
-from taskboard.models import TaskPublic, TaskStatus
+from taskboard.models import TaskCreate, TaskPublic, TaskStatus, UserCreate, UserInDB
 
 
-class TaskNotFound(LookupError):
-    """Raised by the store for an id it does not hold; the API turns it into a 404."""
+class NotFound(LookupError):
+    """An id the store does not hold; taskboard/errors.py turns it into a 404."""
 
+
+class TaskNotFound(NotFound):
     def __init__(self, task_id: int) -> None:
         super().__init__(f"Task {task_id} not found")
         self.task_id = task_id
 
 
-class TaskStore:
-    """An in-memory task store. One per app, so two apps (or two tests) never share tasks."""
+class UserNotFound(NotFound):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"User {user_id} not found")
+        self.user_id = user_id
+
+
+class UsernameTaken(ValueError):
+    def __init__(self, username: str) -> None:
+        super().__init__(f"Username {username!r} is already taken")
+        self.username = username
+
+
+class Store:
+    """An in-memory store. One per app, so two apps (or two tests) never share tasks or users."""
 
     def __init__(self, tasks: list[TaskPublic] | None = None) -> None:
         self._tasks: dict[int, TaskPublic] = {task.id: task for task in tasks or []}
+        # Ids come from counters, never reused after a delete, as a database sequence would.
+        self._next_task_id = max(self._tasks, default=0) + 1
+        self._users: dict[int, UserInDB] = {}
+        self._next_user_id = 1
 
     @classmethod
-    def with_demo_data(cls) -> "TaskStore":
+    def with_demo_data(cls) -> "Store":
         return cls([TaskPublic.model_validate(task) for task in demo_tasks()])
 
     def list_tasks(self, *, status: TaskStatus | None = None, limit: int = 10) -> list[TaskPublic]:
@@ -35,3 +56,37 @@ class TaskStore:
             return self._tasks[task_id]
         except KeyError:
             raise TaskNotFound(task_id) from None
+
+    def create(self, task_in: TaskCreate) -> TaskPublic:
+        task = TaskPublic(id=self._next_task_id, **task_in.model_dump())
+        self._tasks[task.id] = task
+        self._next_task_id += 1
+        return task
+
+    def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
+        """Apply `changes` (field name to new value) and validate the result as a whole."""
+        task = TaskPublic.model_validate(self.get(task_id).model_dump() | changes)
+        self._tasks[task_id] = task
+        return task
+
+    def delete(self, task_id: int) -> None:
+        self.get(task_id)
+        del self._tasks[task_id]
+
+    def create_user(self, user_in: UserCreate) -> UserInDB:
+        if any(user.username == user_in.username for user in self._users.values()):
+            raise UsernameTaken(user_in.username)
+        user = UserInDB(
+            id=self._next_user_id,
+            **user_in.model_dump(exclude={"password"}),
+            password_hash=hash_password(user_in.password),
+        )
+        self._users[user.id] = user
+        self._next_user_id += 1
+        return user
+
+    def get_user(self, user_id: int) -> UserInDB:
+        try:
+            return self._users[user_id]
+        except KeyError:
+            raise UserNotFound(user_id) from None

@@ -4,12 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from taskboard.store import TaskStore
+from taskboard.store import Store
 
 
-def get_store(request: Request) -> TaskStore:
+def get_store(request: Request) -> Store:
     # The store belongs to the app that serves the request, so each app has its own tasks.
     return request.app.state.store
 
 
-StoreDep = Annotated[TaskStore, Depends(get_store)]
+StoreDep = Annotated[Store, Depends(get_store)]

@@ -1,12 +1,13 @@
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import TaskPublic, TaskStatus
-from taskboard.store import TaskNotFound
+from taskboard.models import TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# An unknown task_id raises TaskNotFound in the store; taskboard/errors.py answers 404.
 
 
 @router.get("")
@@ -19,6 +20,12 @@ async def list_tasks(
     return store.list_tasks(status=status, limit=limit)
 
 
+@router.post("", status_code=201)
+async def create_task(store: StoreDep, task_in: TaskCreate) -> TaskPublic:
+    """Create a task; the answer carries its new id."""
+    return store.create(task_in)
+
+
 # Declared before /{task_id}: routes match in order, and "search" is not an int.
 @router.get("/search")
 async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) -> list[TaskPublic]:
@@ -28,7 +35,15 @@ async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) 
 
 @router.get("/{task_id}")
 async def read_task(store: StoreDep, task_id: int) -> TaskPublic:
-    try:
-        return store.get(task_id)
-    except TaskNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from exc
+    return store.get(task_id)
+
+
+@router.patch("/{task_id}")
+async def update_task(store: StoreDep, task_id: int, task_in: TaskUpdate) -> TaskPublic:
+    """Change only the fields the client sent."""
+    return store.update(task_id, task_in.model_dump(exclude_unset=True))
+
+
+@router.delete("/{task_id}", status_code=204)
+async def delete_task(store: StoreDep, task_id: int) -> None:
+    store.delete(task_id)

@@ -1,0 +1,48 @@
+"""Exception handlers: turn errors raised anywhere in a request into clear HTTP answers.
+
+With the not-found handler, a route simply calls `store.get(task_id)`: no try/except around
+every lookup. The validation handler keeps FastAPI's 422 but never echoes a password back.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from taskboard.store import NotFound
+
+# Body fields whose value a 422 must not repeat: the client sent it, but logs and proxies see it.
+SECRET_FIELDS = frozenset({"password"})
+REDACTED = "********"
+
+
+async def not_found_handler(request: Request, exc: NotFound) -> JSONResponse:
+    # The same shape as FastAPI's own errors, so clients read every 404 the same way.
+    return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: REDACTED if k in SECRET_FIELDS else _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
+
+
+async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's own 422 answer (`loc`, `msg`, `type`, `input`), with secret inputs hidden."""
+    errors = []
+    for error in exc.errors():
+        error = dict(error)
+        if "input" in error:
+            secret = bool(error["loc"]) and error["loc"][-1] in SECRET_FIELDS
+            error["input"] = REDACTED if secret else _redact(error["input"])
+        errors.append(error)
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(NotFound, not_found_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
