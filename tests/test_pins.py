@@ -4,7 +4,7 @@ import re
 
 from tests.conftest import ROOT
 
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+(\[[a-z,]+\])?)==(?P<version>[^\s;]+)$")
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+(\[[a-z0-9,\-]+\])?)==(?P<version>[^\s;]+)$")
 
 
 def _requirements() -> dict[str, str]:

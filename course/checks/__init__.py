@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
-from httpx2 import Response
+from httpx2 import RequestNotRead, Response
 
 __all__ = ["CheckFailed", "Probe", "check"]
 
@@ -75,20 +75,31 @@ def _sent(method: str, url: str, payload: Any = None) -> str:
 
 def _sent_by(response: Response) -> str:
     request = response.request
-    body = request.content.decode(errors="replace")
+    try:
+        body = request.content.decode(errors="replace")
+    except RequestNotRead:  # a redirected request (GET /labels -> /labels/) keeps no body
+        body = ""
     return f"{request.method} {request.url.raw_path.decode()}" + (
         f" with JSON {body}" if body else ""
     )
 
 
-def _hint_for(response: Response) -> str | None:
-    """The hint a status code alone suggests, for when a check has nothing more specific."""
+def _route_hint(response: Response) -> str | None:
+    """A missing route or method explains any answer, so this hint beats a check's own."""
     if response.status_code == 404 and response.text == '{"detail":"Not Found"}':
-        return "No route matches this path: check the decorator's path and that its cell ran."
+        return (
+            "No route matches this path: check the decorator's path (and a router's prefix, "
+            "and that the app includes the router), and that its cell ran."
+        )
     if response.status_code == 405:
         return (
             "The path exists but not for this method: check the decorator (@app.get, @app.post…)."
         )
+    return None
+
+
+def _status_hint(response: Response) -> str | None:
+    """The hint a status suggests when the check has nothing more specific to say."""
     if response.status_code == 422:
         return "FastAPI rejected the request before your code ran: compare the 'loc' above with your parameters."
     return None
@@ -100,6 +111,11 @@ class Probe:
     def __init__(self, task: str, client: TestClient) -> None:
         self.task = task
         self._client = client
+
+    @property
+    def app(self) -> Any:
+        """The app under check, for what HTTP cannot show (such as a cached OpenAPI schema)."""
+        return self._client.app
 
     def request(self, method: str, url: str, *, json_body: Any = None) -> Response:
         sent = _sent(method, url, json_body)
@@ -137,8 +153,14 @@ class Probe:
         response: Response,
         expected: str,
         hint: str | None = None,
+        hint_first: bool = False,
     ) -> None:
-        """Fail with a report unless `ok`. Without a hint, the response's status suggests one."""
+        """Fail with a report unless `ok`.
+
+        A missing route or method is named as such before the check's `hint`, unless
+        `hint_first` says the hint explains this response better (say, a route another task
+        adds). Without a `hint`, the response's status may suggest one.
+        """
         if ok:
             return
         raise CheckFailed(
@@ -147,11 +169,20 @@ class Probe:
             sent=_sent_by(response),
             got=describe(response),
             expected=expected,
-            hint=hint or _hint_for(response),
+            hint=(hint if hint_first else None)
+            or _route_hint(response)
+            or hint
+            or _status_hint(response),
         )
 
     def expect_status(
-        self, response: Response, status: int, what: str, hint: str | None = None
+        self,
+        response: Response,
+        status: int,
+        what: str,
+        hint: str | None = None,
+        *,
+        hint_first: bool = False,
     ) -> None:
         self.expect(
             response.status_code == status,
@@ -159,6 +190,7 @@ class Probe:
             response=response,
             expected=f"status {status}",
             hint=hint,
+            hint_first=hint_first,
         )
 
 

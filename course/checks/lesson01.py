@@ -65,8 +65,13 @@ def read_task(probe: Probe) -> None:
         hint='raise HTTPException(status_code=404, detail="...") when the id is not in TASKS.',
     )
     response = probe.get("/tasks/first")
+    # An untyped task_id reaches the learner's own 404, which reads like a missing route.
     probe.expect_status(
-        response, 422, "A non-integer id", hint="Annotate the parameter: `task_id: int`."
+        response,
+        422,
+        "A non-integer id",
+        hint="Annotate the parameter: `task_id: int`.",
+        hint_first=True,
     )
 
 

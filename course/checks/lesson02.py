@@ -9,7 +9,7 @@ from typing import Any
 
 from httpx2 import Response
 
-from course.checks import CheckFailed, Probe, _hint_for, check
+from course.checks import CheckFailed, Probe, check
 
 # Fresh usernames on every run, because a username may be taken only once per app.
 _user_numbers = itertools.count(1)
@@ -27,13 +27,9 @@ def _create_task(probe: Probe, body: dict[str, Any]) -> dict[str, Any]:
         response=response,
         expected='201 with the new task, {"id": ..., "title": ...}',
         hint="Finish Task 1 (and run its cell) before this one.",
+        hint_first=True,
     )
     return created
-
-
-def _expect_status(probe: Probe, response: Response, status: int, what: str, hint: str) -> None:
-    """Like `probe.expect_status`, but a missing route or method gets its own hint first."""
-    probe.expect_status(response, status, what, hint=_hint_for(response) or hint)
 
 
 def _expect_422(probe: Probe, method: str, url: str, body: Any, what: str, hint: str) -> None:
@@ -59,8 +55,7 @@ def _expect_no_secret(probe: Probe, response: Response, what: str) -> None:
 @check("Task 1", "POST /tasks answers 201 with the new task and refuses bad bodies with 422.")
 def create_task(probe: Probe) -> None:
     response = probe.request("POST", "/tasks", json_body={"title": "Try the PATCH endpoint"})
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         201,
         "Creating a task",
@@ -118,8 +113,7 @@ def update_task(probe: Probe) -> None:
     task = _create_task(probe, {"title": "Patch me", "description": "Before", "priority": 2})
     url = f"/tasks/{task['id']}"
     response = probe.request("PATCH", url, json_body={"priority": 5})
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         200,
         "A PATCH with one field",
@@ -166,8 +160,7 @@ def update_task(probe: Probe) -> None:
         "Declare the body with the TaskUpdate model: it keeps the priority between 1 and 5.",
     )
     response = probe.request("PATCH", "/tasks/999999", json_body={"priority": 1})
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         404,
         "A PATCH of an unknown task",
@@ -181,8 +174,7 @@ def delete_task(probe: Probe) -> None:
     task = _create_task(probe, {"title": "Delete me"})
     url = f"/tasks/{task['id']}"
     response = probe.request("DELETE", url)
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         204,
         "Deleting a task",
@@ -197,16 +189,14 @@ def delete_task(probe: Probe) -> None:
         hint="Return None from the function.",
     )
     gone = probe.get(url)
-    _expect_status(
-        probe,
+    probe.expect_status(
         gone,
         404,
         "Reading a deleted task",
         hint="Remove the task with the store's delete method.",
     )
     again = probe.request("DELETE", url)
-    _expect_status(
-        probe,
+    probe.expect_status(
         again,
         404,
         "Deleting a task that is already gone",
@@ -220,8 +210,8 @@ def users(probe: Probe) -> None:
     username = f"learner_{next(_user_numbers)}"
     body = {"username": username, "password": _PASSWORD, "full_name": "Ada Lovelace"}
     response = probe.request("POST", "/users", json_body=body)
-    _expect_status(
-        probe, response, 201, "Creating a user", hint="A create answers 201: `status_code=201`."
+    probe.expect_status(
+        response, 201, "Creating a user", hint="A create answers 201: `status_code=201`."
     )
     _expect_no_secret(probe, response, "POST /users")
     user = probe.json(response)
@@ -244,8 +234,7 @@ def users(probe: Probe) -> None:
         hint="Look the user up with the store's get_user method.",
     )
     response = probe.get("/users/999999")
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         404,
         "An unknown user",
@@ -262,8 +251,7 @@ def users(probe: Probe) -> None:
             expected="status 409",
             hint="Catch UsernameTaken and raise HTTPException(409) with a detail that says why.",
         ) from None
-    _expect_status(
-        probe,
+    probe.expect_status(
         response,
         409,
         "A username that is taken",
