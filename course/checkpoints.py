@@ -25,6 +25,8 @@ ROUTES_ADDED_BY: dict[str, frozenset[str]] = {
             "GET /users/{user_id}",
         }
     ),
+    "03": frozenset({"GET /status", "POST /tasks/{task_id}/checklist"}),
+    "04": frozenset({"GET /labels", "GET /labels/{label}/tasks"}),
 }
 
 
@@ -50,4 +52,24 @@ def _subset(router: APIRouter, keep: frozenset[str]) -> APIRouter:
 def checkpoint(lesson: str, settings: Settings | None = None) -> FastAPI:
     """A fresh Taskboard app with exactly the routes that exist after `lesson`."""
     keep = routes_after(lesson)
-    return create_app(settings, build_api_router(tuple(_subset(r, keep) for r in ROUTERS)))
+    kept = tuple(_subset(r, keep) for r in ROUTERS)
+    app = create_app(settings, build_api_router(kept))
+    # Describe only the tags of the routes kept: a later lesson's router brings its own tag.
+    in_use = {tag for router in kept for route in router.routes for tag in route.tags}
+    app.openapi_tags = [tag for tag in app.openapi_tags or [] if tag["name"] in in_use]
+    if lesson < "03":
+        _without_api_description(app)
+    return app
+
+
+def _without_api_description(app: FastAPI) -> None:
+    """Lesson 03 describes the API as a whole; before it, /openapi.json had FastAPI's defaults.
+
+    Only the app-wide part is undone (the attributes `FastAPI(...)` stores and `app.openapi()`
+    reads). Summaries, examples and operation ids stay: they live on the route objects that
+    every checkpoint shares, and no check of an earlier lesson looks at them.
+    """
+    app.summary = None
+    app.description = ""
+    app.contact = None
+    app.openapi_tags = None

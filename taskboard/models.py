@@ -6,7 +6,7 @@ returns. Input models forbid unknown fields, so a typo such as `"titel"` is a 42
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,8 +17,18 @@ class TaskStatus(StrEnum):
     done = "done"
 
 
+MAX_CHECKLIST_ITEMS = 50
+
 # A label is a short lowercase tag such as "backend" or "good-first-issue".
-Label = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+Label = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=30,
+        pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        examples=["backend", "good-first-issue"],
+    ),
+]
 
 
 class ChecklistItem(BaseModel):
@@ -26,7 +36,7 @@ class ChecklistItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=200, examples=["Write the tests"])
     done: bool = False
 
 
@@ -34,15 +44,28 @@ class TaskBase(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     status: TaskStatus = TaskStatus.todo
-    priority: int = Field(default=3, ge=1, le=5)
+    priority: int = Field(default=3, ge=1, le=5, description="1 is the most urgent, 5 the least.")
     labels: list[Label] = Field(default_factory=list, max_length=10)
-    checklist: list[ChecklistItem] = Field(default_factory=list, max_length=50)
+    checklist: list[ChecklistItem] = Field(
+        default_factory=list,
+        max_length=MAX_CHECKLIST_ITEMS,
+        description="The steps of the task, in order.",
+    )
 
 
 class TaskCreate(TaskBase):
     """What a client sends to create a task: only `title` is required."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def _without_defaults(schema: dict[str, Any]) -> None:
+    """Drop `default` from a partial update's JSON Schema: a field left out is left unchanged.
+
+    Pydantic would document `"default": null` even on `title`, where null is refused with a 422.
+    """
+    for field_schema in schema.get("properties", {}).values():
+        field_schema.pop("default", None)
 
 
 class TaskUpdate(BaseModel):
@@ -52,18 +75,34 @@ class TaskUpdate(BaseModel):
     `title` out, but `{"title": null}` is a 422 rather than a task without a title.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_defaults)
 
     title: str = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     status: TaskStatus = Field(default=None)
     priority: int = Field(default=None, ge=1, le=5)
     labels: list[Label] = Field(default=None, max_length=10)
-    checklist: list[ChecklistItem] = Field(default=None, max_length=50)
+    checklist: list[ChecklistItem] = Field(default=None, max_length=MAX_CHECKLIST_ITEMS)
 
 
 class TaskPublic(TaskBase):
     """A task as the API returns it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "title": "Draft the task API",
+                    "description": "Paths, query parameters and the errors they return.",
+                    "status": "todo",
+                    "priority": 1,
+                    "labels": ["api"],
+                    "checklist": [{"text": "List the endpoints", "done": True}],
+                }
+            ]
+        }
+    )
 
     id: int
 
@@ -76,7 +115,18 @@ class UserBase(BaseModel):
 class UserCreate(UserBase):
     """What a client sends to sign up. The password is hashed at once and never stored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "ada",
+                    "password": "choose a long passphrase",
+                    "full_name": "Ada Lovelace",
+                }
+            ]
+        },
+    )
 
     password: str = Field(min_length=8, max_length=128)
 
@@ -85,6 +135,17 @@ class UserPublic(UserBase):
     """A user as the API returns it: no password, no hash."""
 
     id: int
+
+
+class ErrorMessage(BaseModel):
+    """The body of every error Taskboard raises itself (404, 409): one sentence saying what is wrong.
+
+    It is FastAPI's own shape for `HTTPException`, so a client reads every error the same way.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Task 42 not found"}]})
+
+    detail: str
 
 
 class UserInDB(UserPublic):

@@ -1,10 +1,19 @@
 """Where Taskboard keeps its tasks and users until lesson 07 moves them into a database."""
 
+from collections import Counter
 from typing import Any
 
 from taskboard.core.security import hash_password
 from taskboard.demo import demo_tasks
-from taskboard.models import TaskCreate, TaskPublic, TaskStatus, UserCreate, UserInDB
+from taskboard.models import (
+    MAX_CHECKLIST_ITEMS,
+    ChecklistItem,
+    TaskCreate,
+    TaskPublic,
+    TaskStatus,
+    UserCreate,
+    UserInDB,
+)
 
 
 class NotFound(LookupError):
@@ -21,6 +30,18 @@ class UserNotFound(NotFound):
     def __init__(self, user_id: int) -> None:
         super().__init__(f"User {user_id} not found")
         self.user_id = user_id
+
+
+class LabelNotFound(NotFound):
+    def __init__(self, label: str) -> None:
+        super().__init__(f"No task has label {label!r}")
+        self.label = label
+
+
+class ChecklistFull(ValueError):
+    def __init__(self, task_id: int) -> None:
+        super().__init__(f"Task {task_id} already has {MAX_CHECKLIST_ITEMS} checklist items")
+        self.task_id = task_id
 
 
 class UsernameTaken(ValueError):
@@ -69,6 +90,13 @@ class Store:
         self._tasks[task_id] = task
         return task
 
+    def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
+        """Append `item` to the task's checklist, unless the checklist is full."""
+        task = self.get(task_id)
+        if len(task.checklist) >= MAX_CHECKLIST_ITEMS:
+            raise ChecklistFull(task_id)
+        return self.update(task_id, {"checklist": [*task.checklist, item]})
+
     def delete(self, task_id: int) -> None:
         self.get(task_id)
         del self._tasks[task_id]
@@ -90,3 +118,15 @@ class Store:
             return self._users[user_id]
         except KeyError:
             raise UserNotFound(user_id) from None
+
+    def label_counts(self) -> dict[str, int]:
+        """How many tasks carry each label in use, by label name."""
+        counts = Counter(label for task in self._tasks.values() for label in task.labels)
+        return dict(sorted(counts.items()))
+
+    def tasks_with_label(self, label: str) -> list[TaskPublic]:
+        """The tasks carrying `label`; a label no task carries is not found."""
+        tasks = [task for task in self._tasks.values() if label in task.labels]
+        if not tasks:
+            raise LabelNotFound(label)
+        return tasks

@@ -1,9 +1,9 @@
 from fastapi import APIRouter
 
-from taskboard.api.routes import health, tasks, users
+from taskboard.api.routes import health, labels, tasks, users
 
 # One router per resource, in the order their routes should match.
-ROUTERS: tuple[APIRouter, ...] = (health.router, tasks.router, users.router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, tasks.router, users.router, labels.router)
 
 
 def build_api_router(routers: tuple[APIRouter, ...] = ROUTERS) -> APIRouter:

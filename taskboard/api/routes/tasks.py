@@ -1,49 +1,123 @@
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, HTTPException, Query
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+from taskboard.models import (
+    ChecklistItem,
+    ErrorMessage,
+    TaskCreate,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+)
+from taskboard.store import ChecklistFull
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-# An unknown task_id raises TaskNotFound in the store; taskboard/errors.py answers 404.
+# An unknown task_id raises TaskNotFound in the store; taskboard/errors.py answers 404 with the
+# ErrorMessage shape, which `responses` documents for every route that takes a task_id.
+TASK_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorMessage, "description": "No task has this id."}
+}
+
+# Named examples appear in a drop-down in Swagger UI's "Try it out". Each one must be accepted:
+# tests/taskboard/test_openapi_contract.py sends them all.
+CREATE_EXAMPLES: dict[str, Any] = {
+    "title only": {
+        "summary": "Only a title",
+        "description": "Every other field takes its default: status `todo`, priority 3.",
+        "value": {"title": "Write the release notes"},
+    },
+    "everything": {
+        "summary": "Every field",
+        "value": {
+            "title": "Release 0.2",
+            "description": "Tag it, build it, announce it.",
+            "status": "doing",
+            "priority": 1,
+            "labels": ["release"],
+            "checklist": [{"text": "Tag the commit", "done": True}, {"text": "Announce it"}],
+        },
+    },
+}
+UPDATE_EXAMPLES: dict[str, Any] = {
+    "finish": {"summary": "Mark it done", "value": {"status": "done"}},
+    "reprioritise": {"summary": "Change the priority", "value": {"priority": 1}},
+    "clear": {"summary": "Clear the description", "value": {"description": None}},
+}
 
 
-@router.get("")
+@router.get("", summary="List tasks")
 async def list_tasks(
     store: StoreDep,
     status: TaskStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[TaskPublic]:
-    """List tasks, optionally only those with one status."""
+    """Tasks in the order they were created, optionally only those with one `status`."""
     return store.list_tasks(status=status, limit=limit)
 
 
-@router.post("", status_code=201)
-async def create_task(store: StoreDep, task_in: TaskCreate) -> TaskPublic:
-    """Create a task; the answer carries its new id."""
+@router.post("", status_code=201, summary="Create a task", response_description="The new task.")
+async def create_task(
+    store: StoreDep, task_in: Annotated[TaskCreate, Body(openapi_examples=CREATE_EXAMPLES)]
+) -> TaskPublic:
+    """Only `title` is required. The answer carries the task's new `id`."""
     return store.create(task_in)
 
 
 # Declared before /{task_id}: routes match in order, and "search" is not an int.
-@router.get("/search")
+@router.get("/search", summary="Search tasks by title")
 async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) -> list[TaskPublic]:
     """Tasks whose title contains `q`, ignoring case."""
     return store.search(q)
 
 
-@router.get("/{task_id}")
+@router.get("/{task_id}", summary="Read a task", responses=TASK_NOT_FOUND)
 async def read_task(store: StoreDep, task_id: int) -> TaskPublic:
+    """One task, by its id."""
     return store.get(task_id)
 
 
-@router.patch("/{task_id}")
-async def update_task(store: StoreDep, task_id: int, task_in: TaskUpdate) -> TaskPublic:
-    """Change only the fields the client sent."""
+@router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
+async def update_task(
+    store: StoreDep,
+    task_id: int,
+    task_in: Annotated[TaskUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
+) -> TaskPublic:
+    """Change only the fields sent; a field left out keeps its value.
+
+    `description` may be cleared with `null`; the other fields refuse `null`.
+    """
     return store.update(task_id, task_in.model_dump(exclude_unset=True))
 
 
-@router.delete("/{task_id}", status_code=204)
+@router.delete("/{task_id}", status_code=204, summary="Delete a task", responses=TASK_NOT_FOUND)
 async def delete_task(store: StoreDep, task_id: int) -> None:
+    """Remove the task for good. The answer has no body."""
     store.delete(task_id)
+
+
+@router.post(
+    "/{task_id}/checklist",
+    status_code=201,
+    summary="Add a checklist item",
+    response_description="The task, with the new item at the end of its checklist.",
+    responses={
+        **TASK_NOT_FOUND,
+        409: {"model": ErrorMessage, "description": "The checklist is full."},
+    },
+)
+async def add_checklist_item(
+    store: StoreDep,
+    task_id: int,
+    item: Annotated[
+        ChecklistItem,
+        Body(openapi_examples={"step": {"summary": "A new step", "value": {"text": "Tag it"}}}),
+    ],
+) -> TaskPublic:
+    """Append one step to a task's checklist, without sending the whole checklist again."""
+    try:
+        return store.add_checklist_item(task_id, item)
+    except ChecklistFull as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc

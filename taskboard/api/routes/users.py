@@ -1,7 +1,7 @@
 from fastapi import APIRouter, HTTPException
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import UserCreate, UserPublic
+from taskboard.models import ErrorMessage, UserCreate, UserPublic
 from taskboard.store import UsernameTaken
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -10,8 +10,15 @@ router = APIRouter(prefix="/users", tags=["users"])
 # FastAPI validates the answer against it and sends only its fields.
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    summary="Sign up a user",
+    response_description="The new user, without the password.",
+    responses={409: {"model": ErrorMessage, "description": "The username is taken."}},
+)
 async def create_user(store: StoreDep, user_in: UserCreate) -> UserPublic:
+    """The password is hashed with argon2 at once; neither it nor its hash is ever returned."""
     try:
         user = store.create_user(user_in)
     except UsernameTaken as exc:
@@ -19,6 +26,11 @@ async def create_user(store: StoreDep, user_in: UserCreate) -> UserPublic:
     return user
 
 
-@router.get("/{user_id}")
+@router.get(
+    "/{user_id}",
+    summary="Read a user",
+    responses={404: {"model": ErrorMessage, "description": "No user has this id."}},
+)
 async def read_user(store: StoreDep, user_id: int) -> UserPublic:
+    """One user, by id, without the password hash."""
     return store.get_user(user_id)

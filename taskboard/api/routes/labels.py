@@ -1,0 +1,52 @@
+"""Labels: the tags in use on tasks, and the tasks behind each one (lesson 04).
+
+A label is not stored on its own: it exists while at least one task carries it. Everything this
+router answers may be cached by clients for `settings.labels_max_age` seconds; the router-level
+dependency sets that header once for every route, and `responses` documents it once.
+"""
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from taskboard.api.deps import StoreDep
+from taskboard.models import Label, TaskPublic
+
+
+def cache_for_labels_max_age(request: Request, response: Response) -> None:
+    """Let clients reuse a labels answer for the app's `labels_max_age` seconds."""
+    max_age = request.app.state.settings.labels_max_age
+    response.headers["Cache-Control"] = f"max-age={max_age}"
+
+
+router = APIRouter(
+    prefix="/labels",
+    tags=["labels"],
+    dependencies=[Depends(cache_for_labels_max_age)],
+    responses={
+        200: {
+            "headers": {
+                "Cache-Control": {
+                    "description": "`max-age=N`: the answer may be reused for N seconds.",
+                    "schema": {"type": "string"},
+                }
+            }
+        }
+    },
+)
+
+# An unknown label raises LabelNotFound in the store; taskboard/errors.py answers 404.
+
+
+@router.get("", summary="Count tasks per label")
+async def list_labels(store: StoreDep) -> dict[str, int]:
+    """Every label in use, in alphabetical order, with the number of tasks that carry it."""
+    return store.label_counts()
+
+
+@router.get(
+    "/{label}/tasks",
+    summary="List the tasks with a label",
+    responses={404: {"description": "No task carries this label"}},
+)
+async def list_label_tasks(store: StoreDep, label: Label) -> list[TaskPublic]:
+    """Every task carrying `label`. A label that breaks the label rules is a 422."""
+    return store.tasks_with_label(label)

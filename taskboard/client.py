@@ -1,0 +1,144 @@
+"""A typed Python client for Taskboard's API: one method per operation of its OpenAPI schema.
+
+Each method is named after an `operationId`, sends the request the schema describes and returns
+the model the schema promises, so calling code gets `TaskPublic` objects, not dicts:
+
+    with httpx.Client(base_url="http://127.0.0.1:8000") as http:      # a real server
+        board = TaskboardClient(http)
+        task = board.create_task(TaskCreate(title="Ship it"))
+
+In tests, pass `TestClient(app)` instead: the same client then calls the app in-process.
+tests/taskboard/test_client.py checks that the methods and `OPERATIONS` still match the schema,
+so the client and the API cannot drift apart. (A client in another language would generate its
+models from /openapi.json; this one imports them from taskboard.models, the schema's source.)
+"""
+
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter
+
+from taskboard.models import (
+    ChecklistItem,
+    TaskCreate,
+    TaskPublic,
+    TaskStatus,
+    TaskUpdate,
+    UserCreate,
+    UserPublic,
+)
+
+# operationId -> (method, path): what each method calls. Deprecated operations are left out.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "health": ("GET", "/health"),
+    "list_tasks": ("GET", "/tasks"),
+    "create_task": ("POST", "/tasks"),
+    "search_tasks": ("GET", "/tasks/search"),
+    "read_task": ("GET", "/tasks/{task_id}"),
+    "update_task": ("PATCH", "/tasks/{task_id}"),
+    "delete_task": ("DELETE", "/tasks/{task_id}"),
+    "add_checklist_item": ("POST", "/tasks/{task_id}/checklist"),
+    "list_labels": ("GET", "/labels"),
+    "list_label_tasks": ("GET", "/labels/{label}/tasks"),
+    "create_user": ("POST", "/users"),
+    "read_user": ("GET", "/users/{user_id}"),
+}
+
+_TASKS = TypeAdapter(list[TaskPublic])
+
+
+class Response(Protocol):
+    status_code: int
+    text: str
+
+    def json(self) -> Any: ...
+
+
+class HTTPClient(Protocol):
+    """What the client needs: `httpx.Client` and Starlette's `TestClient` both have it."""
+
+    def request(
+        self, method: str, url: str, *, params: Any = None, json: Any = None
+    ) -> Response: ...
+
+
+class TaskboardError(Exception):
+    """An answer that is not a success: its status code and Taskboard's `detail`."""
+
+    def __init__(self, status_code: int, detail: Any) -> None:
+        super().__init__(f"{status_code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
+
+
+class TaskboardClient:
+    def __init__(self, http: HTTPClient) -> None:
+        self._http = http
+
+    def _call(
+        self,
+        operation: str,
+        *,
+        path_params: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        method, path = OPERATIONS[operation]
+        response = self._http.request(
+            method,
+            path.format(**(path_params or {})),
+            params={k: v for k, v in (params or {}).items() if v is not None} or None,
+            json=body,
+        )
+        if response.status_code >= 400:
+            try:
+                detail = response.json()["detail"]
+            except (ValueError, KeyError, TypeError):  # not Taskboard's {"detail": ...} shape
+                detail = response.text
+            raise TaskboardError(response.status_code, detail)
+        return None if response.status_code == 204 else response.json()
+
+    def health(self) -> dict[str, str]:
+        return self._call("health")
+
+    def list_tasks(self, status: TaskStatus | None = None, limit: int = 10) -> list[TaskPublic]:
+        return _TASKS.validate_python(
+            self._call("list_tasks", params={"status": status, "limit": limit})
+        )
+
+    def create_task(self, task_in: TaskCreate) -> TaskPublic:
+        body = task_in.model_dump(mode="json", exclude_unset=True)
+        return TaskPublic.model_validate(self._call("create_task", body=body))
+
+    def search_tasks(self, q: str) -> list[TaskPublic]:
+        return _TASKS.validate_python(self._call("search_tasks", params={"q": q}))
+
+    def read_task(self, task_id: int) -> TaskPublic:
+        data = self._call("read_task", path_params={"task_id": task_id})
+        return TaskPublic.model_validate(data)
+
+    def update_task(self, task_id: int, task_in: TaskUpdate) -> TaskPublic:
+        # exclude_unset: only the fields the caller set are sent, as PATCH expects.
+        body = task_in.model_dump(mode="json", exclude_unset=True)
+        data = self._call("update_task", path_params={"task_id": task_id}, body=body)
+        return TaskPublic.model_validate(data)
+
+    def delete_task(self, task_id: int) -> None:
+        self._call("delete_task", path_params={"task_id": task_id})
+
+    def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
+        body = item.model_dump(mode="json", exclude_unset=True)
+        data = self._call("add_checklist_item", path_params={"task_id": task_id}, body=body)
+        return TaskPublic.model_validate(data)
+
+    def list_labels(self) -> dict[str, int]:
+        return self._call("list_labels")
+
+    def list_label_tasks(self, label: str) -> list[TaskPublic]:
+        return _TASKS.validate_python(self._call("list_label_tasks", path_params={"label": label}))
+
+    def create_user(self, user_in: UserCreate) -> UserPublic:
+        body = user_in.model_dump(mode="json", exclude_unset=True)
+        return UserPublic.model_validate(self._call("create_user", body=body))
+
+    def read_user(self, user_id: int) -> UserPublic:
+        return UserPublic.model_validate(self._call("read_user", path_params={"user_id": user_id}))
