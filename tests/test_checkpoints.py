@@ -1,26 +1,30 @@
 """Catch-up: each checkpoint's app passes the checks of the lesson it stands for."""
 
-import importlib
 import pkgutil
 
 import pytest
 
 import course.checks
 from course.checkpoints import ROUTES_ADDED_BY, checkpoint, route_keys, routes_after
+from course.checks import checks_of
 from taskboard.api.main import ROUTERS
-
-
-def _checks_of(lesson: str) -> list:
-    module = importlib.import_module(f"course.checks.lesson{lesson}")
-    return [value for name, value in vars(module).items() if getattr(value, "__wrapped__", None)]
+from tests.checking import failure
 
 
 @pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY))
 def test_checkpoint_passes_its_lesson_checks(lesson: str) -> None:
-    checkers = _checks_of(lesson)
+    checkers = checks_of(lesson)
     assert checkers, f"lesson {lesson} has no checks"
     for checker in checkers:
         checker(checkpoint(lesson))
+
+
+@pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY)[1:])
+def test_the_previous_checkpoint_fails_each_check_with_a_hint(lesson: str) -> None:
+    # An exercise starts from the previous lesson's app: every task must still be to do.
+    previous = f"{int(lesson) - 1:02d}"
+    for checker in checks_of(lesson):
+        assert failure(checker, checkpoint(previous)).hint, checker.__name__
 
 
 @pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY))

@@ -4,16 +4,11 @@ import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel
 
-from course.checks import CheckFailed, lesson00, lesson01
+from course.checks import lesson00, lesson01
 from taskboard.demo import demo_tasks
+from tests.checking import failure
 
 TASKS = {task["id"]: task for task in demo_tasks()}
-
-
-def failure(checker, app) -> CheckFailed:
-    with pytest.raises(CheckFailed) as caught:
-        checker(app)
-    return caught.value
 
 
 def test_success_prints_one_stable_line(capsys: pytest.CaptureFixture[str]) -> None:

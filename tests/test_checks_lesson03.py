@@ -6,21 +6,11 @@ from fastapi.testclient import TestClient
 from pydantic import ConfigDict
 
 from course import checkpoint
-from course.checks import CheckFailed, lesson03
+from course.checks import checks_of, lesson03
 from taskboard.models import ChecklistItem, TaskPublic
+from tests.checking import failure
 
-ALL_CHECKS = (
-    lesson03.describe_api,
-    lesson03.describe_tags,
-    lesson03.deprecated_status,
-    lesson03.add_checklist_item,
-)
-
-
-def failure(checker, app) -> CheckFailed:
-    with pytest.raises(CheckFailed) as caught:
-        checker(app)
-    return caught.value
+ALL_CHECKS = checks_of("03")
 
 
 class StepWithExample(ChecklistItem):
@@ -76,16 +66,6 @@ def test_an_alternative_correct_answer_passes(checker) -> None:
     app = learner_app()
     checker(app)
     checker(app)  # and again, as a learner re-running the cell
-
-
-@pytest.mark.parametrize("checker", ALL_CHECKS, ids=lambda c: c.__name__)
-def test_the_unsolved_exercise_fails_kindly(checker) -> None:
-    assert failure(checker, checkpoint("02")).hint
-
-
-@pytest.mark.parametrize("checker", ALL_CHECKS, ids=lambda c: c.__name__)
-def test_taskboard_itself_passes(checker) -> None:
-    checker(checkpoint("03"))
 
 
 def test_a_stale_cached_schema_is_named_not_misjudged() -> None:

@@ -6,22 +6,12 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request, Response
 
 from course import checkpoint
-from course.checks import CheckFailed, lesson04
+from course.checks import checks_of, lesson04
 from taskboard.core.config import Settings
 from taskboard.models import TaskPublic
+from tests.checking import failure
 
-ALL_CHECKS = (
-    lesson04.list_labels,
-    lesson04.label_tasks,
-    lesson04.cache_header,
-    lesson04.team_settings,
-)
-
-
-def failure(checker, app) -> CheckFailed:
-    with pytest.raises(CheckFailed) as caught:
-        checker(app)
-    return caught.value
+ALL_CHECKS = checks_of("04")
 
 
 def learner_app(settings: Settings | None = None, **mistakes: bool) -> FastAPI:

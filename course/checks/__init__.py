@@ -7,6 +7,7 @@ a short report (what was sent, what came back, what was expected, a hint) instea
 """
 
 import functools
+import importlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from httpx2 import RequestNotRead, Response
 
-__all__ = ["CheckFailed", "Probe", "check"]
+__all__ = ["CheckFailed", "Probe", "check", "checks_of"]
 
 _BODY_PREVIEW = 300
 
@@ -226,6 +227,13 @@ def check(task: str, success: str) -> Callable[[Callable[[Probe], None]], Callab
                 body(Probe(task, client))
             print(f"✔ {task} passed: {success}")
 
+        checker.task = task  # type: ignore[attr-defined]  # marks it as a check, for listings
         return checker
 
     return decorate
+
+
+def checks_of(lesson: str) -> tuple[Callable[[object], None], ...]:
+    """Every check of `course/checks/lessonNN.py`, in the order they are defined."""
+    module = importlib.import_module(f"course.checks.lesson{lesson}")
+    return tuple(value for value in vars(module).values() if hasattr(value, "task"))

@@ -106,6 +106,7 @@ def test_every_operation_has_a_summary_a_description_and_a_readable_unique_id(
         ("delete", "/tasks/{task_id}"),
         ("post", "/tasks/{task_id}/checklist"),
         ("get", "/users/{user_id}"),
+        ("get", "/labels/{label}/tasks"),
     ],
 )
 def test_a_404_is_documented_with_the_shape_the_api_answers(
@@ -115,7 +116,7 @@ def test_a_404_is_documented_with_the_shape_the_api_answers(
     assert documented["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorMessage"
     }
-    url = path.format(task_id=999, user_id=999)
+    url = path.format(task_id=999, user_id=999, label="no-such-label")
     body = {"text": "x"} if path.endswith("checklist") else {"priority": 1}
     answer = client.request(method.upper(), url, json=None if method in {"get", "delete"} else body)
     assert answer.status_code == 404

@@ -8,7 +8,7 @@ dependency sets that header once for every route, and `responses` documents it o
 from fastapi import APIRouter, Depends, Request, Response
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import Label, TaskPublic
+from taskboard.models import ErrorMessage, Label, TaskPublic
 
 
 def cache_for_labels_max_age(request: Request, response: Response) -> None:
@@ -45,7 +45,7 @@ async def list_labels(store: StoreDep) -> dict[str, int]:
 @router.get(
     "/{label}/tasks",
     summary="List the tasks with a label",
-    responses={404: {"description": "No task carries this label"}},
+    responses={404: {"model": ErrorMessage, "description": "No task carries this label."}},
 )
 async def list_label_tasks(store: StoreDep, label: Label) -> list[TaskPublic]:
     """Every task carrying `label`. A label that breaks the label rules is a 422."""
