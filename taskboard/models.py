@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from taskboard.demo import demo_tasks
+
 
 class TaskStatus(StrEnum):
     todo = "todo"
@@ -88,21 +90,8 @@ class TaskUpdate(BaseModel):
 class TaskPublic(TaskBase):
     """A task as the API returns it."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 3,
-                    "title": "Draft the task API",
-                    "description": "Paths, query parameters and the errors they return.",
-                    "status": "todo",
-                    "priority": 1,
-                    "labels": ["api"],
-                    "checklist": [{"text": "List the endpoints", "done": True}],
-                }
-            ]
-        }
-    )
+    # The example in /docs is a real demo task, so "Try it out" and the demo data agree.
+    model_config = ConfigDict(json_schema_extra={"examples": [demo_tasks()[2]]})
 
     id: int
 
