@@ -201,7 +201,7 @@ def _client_for(task: str, app: object) -> Iterator[TestClient]:
         raise CheckFailed(
             task,
             f"expected your FastAPI app, got {type(app).__name__} ({app!r:.60}).",
-            hint="Pass the app object: create it with `app = FastAPI()` and re-run that cell.",
+            hint="Pass the app the task asks for (`app = FastAPI()`, `create_app(...)`…) and re-run the cell that builds it.",
         )
     # `with` runs the app's lifespan, as a real server would, so startup errors surface here.
     try:
