@@ -134,6 +134,59 @@ class Probe:
     def get(self, url: str) -> Response:
         return self.request("GET", url)
 
+    def create(self, url: str, body: Any, *, hint: str, hint_first: bool = False) -> dict[str, Any]:
+        """POST `body` to `url` for something the check needs; expect 201 with the new `id`."""
+        response = self.request("POST", url, json_body=body)
+        created = self.json(response) if response.status_code == 201 else None
+        self.expect(
+            isinstance(created, dict) and isinstance(created.get("id"), int),
+            f"this check creates what it needs with POST {url} first, and that did not work.",
+            response=response,
+            expected='201 with the new resource, {"id": ..., ...}',
+            hint=hint,
+            hint_first=hint_first,
+        )
+        return created  # type: ignore[return-value]  # expect() raised unless it is a dict
+
+    def openapi(self) -> tuple[Response, dict[str, Any]]:
+        """GET /openapi.json, failing if it is a copy FastAPI cached before a later change.
+
+        FastAPI builds the schema on the first request and keeps it in `app.openapi_schema`;
+        changing the app's metadata afterwards does not rebuild it. A check compares the served
+        schema with a fresh one, so a stale copy can neither pass nor fail a task wrongly, and it
+        leaves no cached schema of its own behind.
+        """
+        app = self.app
+        cached = getattr(app, "openapi_schema", None)
+        response = self.get("/openapi.json")
+        self.expect_status(
+            response,
+            200,
+            "GET /openapi.json",
+            hint="FastAPI serves the schema at /openapi.json unless told otherwise: keep the default.",
+        )
+        served = self.json(response)
+        if cached is None:
+            app.openapi_schema = None
+            return response, served
+        app.openapi_schema = None
+        try:
+            fresh = app.openapi()
+        except Exception:  # a broken app: the served schema is all there is to judge
+            fresh = served
+        finally:
+            app.openapi_schema = cached
+        self.expect(
+            served == fresh,
+            "/openapi.json still shows the schema from before your last change.",
+            response=response,
+            expected="the schema of your app as it is now",
+            hint="FastAPI builds /openapi.json on the first request and keeps it; changing the "
+            "app's metadata afterwards does not rebuild it. Set `app.openapi_schema = None` "
+            "after your change.",
+        )
+        return response, served
+
     def json(self, response: Response) -> Any:
         try:
             return response.json()

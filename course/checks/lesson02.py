@@ -18,18 +18,9 @@ _PASSWORD = "correct horse battery staple"
 
 
 def _create_task(probe: Probe, body: dict[str, Any]) -> dict[str, Any]:
-    """POST /tasks for a check that needs a task of its own; Task 1 must be done first."""
-    response = probe.request("POST", "/tasks", json_body=body)
-    created = probe.json(response) if response.status_code == 201 else None
-    probe.expect(
-        isinstance(created, dict) and isinstance(created.get("id"), int),
-        "this check creates a task with POST /tasks first, and that did not work.",
-        response=response,
-        expected='201 with the new task, {"id": ..., "title": ...}',
-        hint="Finish Task 1 (and run its cell) before this one.",
-        hint_first=True,
-    )
-    return created
+    # Task 1's route: without it, "finish Task 1" explains a 405 better than the 405 itself.
+    hint = "Finish Task 1 (and run its cell) before this one."
+    return probe.create("/tasks", body, hint=hint, hint_first=True)
 
 
 def _expect_422(probe: Probe, method: str, url: str, body: Any, what: str, hint: str) -> None:

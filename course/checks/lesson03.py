@@ -8,47 +8,7 @@ documents is real (a documented example is sent, and must be accepted).
 import json
 from typing import Any
 
-from httpx2 import Response
-
 from course.checks import CheckFailed, Probe, check
-
-_STALE_HINT = (
-    "FastAPI builds /openapi.json on the first request and keeps it; changing the app's metadata "
-    "afterwards does not rebuild it. Set `app.openapi_schema = None` after your change."
-)
-
-
-def _openapi(probe: Probe) -> tuple[Response, dict[str, Any]]:
-    """The schema the app serves, after making sure it is not a copy cached before a change."""
-    app = probe.app
-    cached = getattr(app, "openapi_schema", None)
-    response = probe.get("/openapi.json")
-    probe.expect_status(
-        response,
-        200,
-        "GET /openapi.json",
-        hint="FastAPI serves the schema at /openapi.json unless told otherwise: keep the default.",
-    )
-    served = probe.json(response)
-    if cached is None:
-        # The check asked first: leave no cached schema behind it.
-        app.openapi_schema = None
-        return response, served
-    app.openapi_schema = None
-    try:
-        fresh = app.openapi()
-    except Exception:  # a broken app: the served schema is all there is to judge
-        fresh = served
-    finally:
-        app.openapi_schema = cached
-    probe.expect(
-        served == fresh,
-        "/openapi.json still shows the schema from before your last change.",
-        response=response,
-        expected="the schema of your app as it is now",
-        hint=_STALE_HINT,
-    )
-    return response, served
 
 
 def _expect_in_schema(
@@ -96,7 +56,7 @@ def _body_examples(schema: dict[str, Any], operation: dict[str, Any]) -> list[An
 
 @check("Task 1", "/openapi.json describes the API, with a description and a contact.")
 def describe_api(probe: Probe) -> None:
-    _, schema = _openapi(probe)
+    _, schema = probe.openapi()
     info = schema.get("info", {})
     description = info.get("description")
     _expect_in_schema(
@@ -123,7 +83,7 @@ def describe_api(probe: Probe) -> None:
 
 @check("Task 2", "every tag the operations use has a description in /openapi.json.")
 def describe_tags(probe: Probe) -> None:
-    _, schema = _openapi(probe)
+    _, schema = probe.openapi()
     used = sorted({tag for operation in _operations(schema) for tag in operation.get("tags", [])})
     listed = schema.get("tags")
     _expect_in_schema(
@@ -162,7 +122,7 @@ def deprecated_status(probe: Probe) -> None:
         expected=f"200 {health.text}",
         hint="Return what the health check returns.",
     )
-    _, schema = _openapi(probe)
+    _, schema = probe.openapi()
     paths = schema.get("paths", {})
     operation = paths.get("/status", {}).get("get")
     _expect_in_schema(
@@ -212,13 +172,9 @@ def deprecated_status(probe: Probe) -> None:
 
 @check("Task 4", "POST /tasks/{task_id}/checklist works, with a working example and its 404.")
 def add_checklist_item(probe: Probe) -> None:
-    created = probe.request("POST", "/tasks", json_body={"title": "Check the checklist"})
-    task = probe.json(created)
-    probe.expect(
-        created.status_code == 201 and isinstance(task, dict) and "id" in task,
-        "this check creates a task with POST /tasks first, and that did not work.",
-        response=created,
-        expected="201 with the new task",
+    task = probe.create(
+        "/tasks",
+        {"title": "Check the checklist"},
         hint="POST /tasks comes with the catch-up app: run the first cell again.",
     )
     url = f"/tasks/{task['id']}/checklist"
@@ -251,7 +207,7 @@ def add_checklist_item(probe: Probe) -> None:
         empty, 422, "An item with empty text", hint="Declare the body as a ChecklistItem."
     )
 
-    _, schema = _openapi(probe)
+    _, schema = probe.openapi()
     operation = schema.get("paths", {}).get("/tasks/{task_id}/checklist", {}).get("post", {})
     shown = {"post": {k: v for k, v in operation.items() if k != "responses"}}
     _expect_in_schema(

@@ -24,25 +24,15 @@ def _fresh_label(task: str) -> str:
 
 
 def _create_task(probe: Probe, labels: list[str]) -> dict[str, Any]:
-    """POST /tasks (from lesson 02) with `labels`, for a check that needs tasks of its own."""
-    response = probe.request(
-        "POST", "/tasks", json_body={"title": f"Labelled {' '.join(labels)}", "labels": labels}
-    )
-    created = probe.json(response) if response.status_code == 201 else None
-    probe.expect(
-        isinstance(created, dict) and isinstance(created.get("id"), int),
-        "this check creates tasks with POST /tasks first, and that did not work.",
-        response=response,
-        expected='201 with the new task, {"id": ..., "labels": [...]}',
-        hint='Start from the catch-up app, `checkpoint("03")`: it already creates tasks.',
-    )
-    return created
+    """A task with `labels`, for a check that needs tasks of its own."""
+    body = {"title": f"Labelled {' '.join(labels)}", "labels": labels}
+    hint = 'Start from the catch-up app, `checkpoint("03")`: it already creates tasks.'
+    return probe.create("/tasks", body, hint=hint)
 
 
-def _operation(probe: Probe, path_matches: Any, what: str) -> tuple[str, dict[str, Any]]:
-    """The GET operation of the one path in /openapi.json that `path_matches`."""
-    response = probe.get("/openapi.json")
-    schema = probe.json(response)
+def _operation(probe: Probe, path_matches: Any, what: str) -> tuple[Response, str, dict[str, Any]]:
+    """The /openapi.json response, and the one path that `path_matches` with its GET operation."""
+    response, schema = probe.openapi()
     paths = schema.get("paths", {}) if isinstance(schema, dict) else {}
     found = [
         (path, item["get"])
@@ -56,12 +46,11 @@ def _operation(probe: Probe, path_matches: Any, what: str) -> tuple[str, dict[st
         expected=f"{what} among the paths",
         hint="Declare each route once, on the router the app includes.",
     )
-    return found[0]
+    return (response, *found[0])
 
 
 def _expect_tag(probe: Probe, path_matches: Any, what: str) -> None:
-    path, operation = _operation(probe, path_matches, what)
-    response = probe.get("/openapi.json")
+    response, path, operation = _operation(probe, path_matches, what)
     probe.expect(
         "labels" in operation.get("tags", []),
         f"{path} should be filed under the 'labels' tag in the docs.",
@@ -79,8 +68,7 @@ def _max_ages(response: Response) -> list[str]:
 
 def _settings_of(probe: Probe) -> Settings:
     """The settings the app under check was built with: they say what it should answer."""
-    app = probe._client.app  # the app the check was given; TestClient keeps it
-    settings = getattr(getattr(app, "state", None), "settings", None)
+    settings = getattr(getattr(probe.app, "state", None), "settings", None)
     if not isinstance(settings, Settings):
         raise CheckFailed(
             probe.task,
