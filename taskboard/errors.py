@@ -1,17 +1,18 @@
 """Exception handlers: turn errors raised anywhere in a request into clear HTTP answers.
 
-With the not-found handler, a route simply calls `store.get(task_id)`: no try/except around
-every lookup. The validation handler keeps FastAPI's 422 but never echoes a password back.
+With these handlers a route simply calls the store: no try/except around every lookup or write.
+The store's `NotFound` errors answer 404, its `Conflict` errors 409, both with the message in
+`detail`. The validation handler keeps FastAPI's 422 but never echoes a password back.
 """
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from taskboard.store import NotFound
+from taskboard.store import Conflict, NotFound
 
 # Body fields whose value a 422 must not repeat: the client sent it, but logs and proxies see it.
 SECRET_FIELDS = frozenset({"password"})
@@ -21,6 +22,10 @@ REDACTED = "********"
 async def not_found_handler(request: Request, exc: NotFound) -> JSONResponse:
     # The same shape as FastAPI's own errors, so clients read every 404 the same way.
     return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+
+async def conflict_handler(request: Request, exc: Conflict) -> JSONResponse:
+    return JSONResponse(status_code=409, content={"detail": str(exc)})
 
 
 def _redact(value: Any) -> Any:
@@ -41,8 +46,3 @@ async def validation_error_handler(request: Request, exc: RequestValidationError
             error["input"] = REDACTED if secret else _redact(error["input"])
         errors.append(error)
     return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
-
-
-def add_exception_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(NotFound, not_found_handler)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)

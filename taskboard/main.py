@@ -1,33 +1,13 @@
 """The app factory. `fastapi run taskboard/main.py` serves the module-level `app`."""
 
-from fastapi import APIRouter, FastAPI
+from collections.abc import Sequence
+
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from taskboard.api.main import build_api_router
+from taskboard.api.main import FEATURES
 from taskboard.core.config import Settings
-from taskboard.errors import add_exception_handlers
-from taskboard.store import Store
-
-# What /docs and /redoc show above the operations. The description is Markdown.
-DESCRIPTION = """\
-Create tasks, move them from `todo` to `done`, and sign up the people who do them.
-
-Every error Taskboard raises itself answers `{"detail": "..."}`; a 422 also lists which input
-was refused, and where.
-"""
-
-# One entry per tag, in the order /docs shows the groups. A tag used by a route but missing here
-# still works, without a description; tests/taskboard/test_openapi_contract.py catches that.
-OPENAPI_TAGS = [
-    {"name": "tasks", "description": "Create, read, change and delete tasks."},
-    {"name": "labels", "description": "The labels in use on tasks, and the tasks behind each."},
-    {"name": "users", "description": "Sign up and look up users. Passwords never come back."},
-    {"name": "health", "description": "For load balancers and uptime monitors."},
-]
-
-# A URL rather than an email: FastAPI logs a warning for an email unless email-validator is
-# installed. Point it at your team's page.
-CONTACT = {"name": "The Taskboard team", "url": "https://taskboard.example.com/support"}
+from taskboard.core.features import Feature, combined_lifespan
 
 
 def operation_id(route: APIRoute) -> str:
@@ -39,25 +19,38 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None, api_router: APIRouter | None = None) -> FastAPI:
-    """Build a Taskboard app. Each call returns a new app with its own settings and tasks.
+def create_app(settings: Settings | None = None, features: Sequence[Feature] = FEATURES) -> FastAPI:
+    """Build a Taskboard app from `settings` and `features`, in their order.
 
-    `api_router` defaults to every route; the course's catch-up passes a subset of them.
+    Each call returns a new app with its own settings and store. Everything a feature brings
+    goes through FastAPI's own API: routers are included in order, middleware is listed
+    outermost first, and a later feature's exception handler or service replaces an earlier
+    one's for the same exception or name.
     """
     settings = settings or Settings()
+    docs: dict[str, object] = {}
+    handlers: dict[int | type[Exception], object] = {}
+    for feature in features:
+        docs |= feature.docs
+        handlers |= feature.exception_handlers
     app = FastAPI(
         title=settings.project_name,
         version=settings.version,
-        summary="A small team task tracker.",
-        description=DESCRIPTION,
-        contact=CONTACT,
-        openapi_tags=OPENAPI_TAGS,
         generate_unique_id_function=operation_id,
+        openapi_tags=[dict(tag) for feature in features for tag in feature.tags] or None,
+        dependencies=[dependency for feature in features for dependency in feature.dependencies],
+        middleware=[middleware for feature in features for middleware in feature.middleware],
+        exception_handlers=handlers,
+        lifespan=combined_lifespan(features),
+        **docs,
     )
     app.state.settings = settings
-    app.state.store = Store.with_demo_data() if settings.demo_data else Store()
-    add_exception_handlers(app)
-    app.include_router(api_router or build_api_router())
+    for feature in features:
+        if feature.services is not None:
+            for name, service in feature.services(settings).items():
+                setattr(app.state, name, service)
+        for router in feature.routers:
+            app.include_router(router)
     return app
 
 

@@ -38,13 +38,17 @@ class LabelNotFound(NotFound):
         self.label = label
 
 
-class ChecklistFull(ValueError):
+class Conflict(Exception):
+    """A request that breaks a rule of the data as it stands; taskboard/errors.py answers 409."""
+
+
+class ChecklistFull(Conflict):
     def __init__(self, task_id: int) -> None:
         super().__init__(f"Task {task_id} already has {MAX_CHECKLIST_ITEMS} checklist items")
         self.task_id = task_id
 
 
-class UsernameTaken(ValueError):
+class UsernameTaken(Conflict):
     def __init__(self, username: str) -> None:
         super().__init__(f"Username {username!r} is already taken")
         self.username = username

@@ -1,43 +1,91 @@
-"""Catch-up: each checkpoint's app passes the checks of the lesson it stands for."""
+"""Catch-up: each checkpoint is built up from its lessons' features and passes its lesson's checks."""
 
+import os
 import pkgutil
+from collections.abc import Callable
+from pathlib import Path
+from unittest import mock
 
 import pytest
+from fastapi import FastAPI
 
 import course.checks
-from course.checkpoints import ROUTES_ADDED_BY, checkpoint, route_keys, routes_after
+from course.checkpoints import FEATURES_ADDED_BY, CheckpointSettings, checkpoint, features_after
 from course.checks import checks_of
-from taskboard.api.main import ROUTERS
+from taskboard.api.main import FEATURES
 from tests.checking import failure
 
+LESSONS = sorted(FEATURES_ADDED_BY)
 
-@pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY))
+# What each lesson's app serves, as its lesson built it: the public list of operations.
+OPERATIONS_ADDED_BY = {
+    "01": {"GET /health", "GET /tasks", "GET /tasks/search", "GET /tasks/{task_id}"},
+    "02": {
+        "POST /tasks",
+        "PATCH /tasks/{task_id}",
+        "DELETE /tasks/{task_id}",
+        "POST /users",
+        "GET /users/{user_id}",
+    },
+    "03": {"GET /status", "POST /tasks/{task_id}/checklist"},
+    "04": {"GET /labels", "GET /labels/{label}/tasks"},
+}
+# Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
+DESCRIBED_FROM = "03"
+TAGS_DESCRIBED_BY = {"03": ["tasks", "users", "health"], "04": ["labels"]}
+
+
+def _app_for(checker: Callable[[object], None], lesson: str) -> FastAPI:
+    """Lesson `lesson`'s app, with the settings the task of `checker` states, if any."""
+    return checkpoint(lesson, CheckpointSettings(**checker.settings))  # type: ignore[attr-defined]
+
+
+def _earlier(lesson: str) -> list[str]:
+    return [nn for nn in LESSONS if nn < lesson]
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
 def test_checkpoint_passes_its_lesson_checks(lesson: str) -> None:
     checkers = checks_of(lesson)
     assert checkers, f"lesson {lesson} has no checks"
     for checker in checkers:
-        checker(checkpoint(lesson))
+        checker(_app_for(checker, lesson))
 
 
-@pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY)[1:])
+@pytest.mark.parametrize("lesson", LESSONS[1:])
 def test_the_previous_checkpoint_fails_each_check_with_a_hint(lesson: str) -> None:
     # An exercise starts from the previous lesson's app: every task must still be to do.
-    previous = f"{int(lesson) - 1:02d}"
+    previous = _earlier(lesson)[-1]
     for checker in checks_of(lesson):
-        assert failure(checker, checkpoint(previous)).hint, checker.__name__
+        assert failure(checker, _app_for(checker, previous)).hint, checker.__name__
 
 
-@pytest.mark.parametrize("lesson", sorted(ROUTES_ADDED_BY))
-def test_checkpoint_has_exactly_the_routes_of_its_lesson(lesson: str) -> None:
-    # The OpenAPI schema is the public list of what an app serves.
-    paths = checkpoint(lesson).openapi()["paths"]
-    served = {f"{method.upper()} {path}" for path, item in paths.items() for method in item}
-    assert served == routes_after(lesson)
+@pytest.mark.parametrize("lesson", LESSONS[1:])
+def test_earlier_lessons_checks_still_pass_on_this_checkpoint(lesson: str) -> None:
+    # A later lesson builds on what learners did before; it must not break it.
+    for earlier in _earlier(lesson):
+        for checker in checks_of(earlier):
+            checker(_app_for(checker, lesson))
 
 
-def test_every_route_of_taskboard_belongs_to_a_lesson() -> None:
-    every = {key for router in ROUTERS for route in router.routes for key in route_keys(route)}
-    assert every == routes_after(max(ROUTES_ADDED_BY))
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_openapi_shows_exactly_what_the_lessons_app_has(lesson: str) -> None:
+    schema = checkpoint(lesson).openapi()
+    served = {
+        f"{method.upper()} {path}" for path, item in schema["paths"].items() for method in item
+    }
+    assert served == set().union(*(OPERATIONS_ADDED_BY[nn] for nn in LESSONS if nn <= lesson))
+    described = lesson >= DESCRIBED_FROM
+    assert ("description" in schema["info"]) == described
+    assert ("contact" in schema["info"]) == described
+    tags = [
+        name for nn, names in sorted(TAGS_DESCRIBED_BY.items()) if nn <= lesson for name in names
+    ]
+    assert [tag["name"] for tag in schema.get("tags", [])] == tags
+
+
+def test_the_last_checkpoint_is_taskboard_itself() -> None:
+    assert features_after(LESSONS[-1]) == FEATURES
 
 
 def test_every_lesson_with_checks_has_a_checkpoint() -> None:
@@ -46,7 +94,7 @@ def test_every_lesson_with_checks_has_a_checkpoint() -> None:
         for _, name, _ in pkgutil.iter_modules(course.checks.__path__)
         if name.startswith("lesson") and name != "lesson00"
     }
-    assert lessons <= set(ROUTES_ADDED_BY)
+    assert lessons <= set(FEATURES_ADDED_BY)
 
 
 def test_unknown_lesson_is_refused_with_the_known_ones() -> None:
@@ -56,3 +104,24 @@ def test_unknown_lesson_is_refused_with_the_known_ones() -> None:
 
 def test_checkpoints_do_not_share_tasks() -> None:
     assert checkpoint("01").state.store is not checkpoint("01").state.store
+
+
+def test_checkpoints_ignore_the_environment_and_env_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A stray notebooks/.env or a variable in the learner's shell must not change a lesson.
+    (tmp_path / ".env").write_text("TASKBOARD_PROJECT_NAME=From .env\nTASKBOARD_DEMO_DATA=false\n")
+    monkeypatch.chdir(tmp_path)
+    with mock.patch.dict(os.environ, {"TASKBOARD_LABELS_MAX_AGE": "1"}):
+        settings = checkpoint("04").state.settings
+    assert (settings.project_name, settings.demo_data, settings.labels_max_age) == (
+        "Taskboard",
+        True,
+        30,
+    )
+
+
+def test_settings_given_to_a_checkpoint_are_used() -> None:
+    app = checkpoint("04", CheckpointSettings(project_name="Team board", demo_data=False))
+    assert app.title == "Team board"
+    assert app.state.store.list_tasks() == []

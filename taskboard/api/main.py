@@ -1,13 +1,90 @@
-from fastapi import APIRouter
+"""Taskboard's features, in the order an app is built from them (see taskboard/core/features.py).
 
-from taskboard.api.routes import health, labels, tasks, users
+One feature per concern, each with its routers (one per resource, as in the FastAPI full-stack
+template) and whatever else it needs. `create_app` uses them all; a deployment may use fewer.
+"""
 
-# One router per resource, in the order their routes should match.
-ROUTERS: tuple[APIRouter, ...] = (health.router, tasks.router, users.router, labels.router)
+from fastapi.exceptions import RequestValidationError
+
+from taskboard.api.routes import checklist, health, labels, tasks, users
+from taskboard.core.config import Settings
+from taskboard.core.features import Feature
+from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
+from taskboard.store import Conflict, NotFound, Store
 
 
-def build_api_router(routers: tuple[APIRouter, ...] = ROUTERS) -> APIRouter:
-    api_router = APIRouter()
-    for router in routers:
-        api_router.include_router(router)
-    return api_router
+def _store(settings: Settings) -> dict[str, Store]:
+    # One store per app, so two apps (or two tests) never share tasks.
+    return {"store": Store.with_demo_data() if settings.demo_data else Store()}
+
+
+# What /docs and /redoc show above the operations. The description is Markdown.
+DESCRIPTION = """\
+Create tasks, move them from `todo` to `done`, and sign up the people who do them.
+
+Every error Taskboard raises itself answers `{"detail": "..."}`; a 422 also lists which input
+was refused, and where.
+"""
+
+# A URL rather than an email: FastAPI logs a warning for an email unless email-validator is
+# installed. Point it at your team's page.
+CONTACT = {"name": "The Taskboard team", "url": "https://taskboard.example.com/support"}
+
+# Reading the board: health, list, search and read tasks.
+BOARD = Feature(
+    name="board",
+    routers=(health.router, tasks.router),
+    services=_store,
+    exception_handlers={NotFound: not_found_handler},
+)
+
+# Changing the board: create, change and delete tasks.
+EDITING = Feature(name="editing", routers=(tasks.write_router,))
+
+# Signing up users. Their passwords never come back, not even inside a 422.
+USERS = Feature(
+    name="users",
+    routers=(users.router,),
+    exception_handlers={
+        Conflict: conflict_handler,
+        RequestValidationError: validation_error_handler,
+    },
+)
+
+# The API described as a whole: what /docs shows above and between the operations.
+API_DOCS = Feature(
+    name="api-docs",
+    docs={"summary": "A small team task tracker.", "description": DESCRIPTION, "contact": CONTACT},
+    tags=(
+        {"name": "tasks", "description": "Create, read, change and delete tasks."},
+        {"name": "users", "description": "Sign up and look up users. Passwords never come back."},
+        {"name": "health", "description": "For load balancers and uptime monitors."},
+    ),
+)
+
+CHECKLIST = Feature(
+    name="checklist",
+    routers=(checklist.router,),
+    exception_handlers={Conflict: conflict_handler},
+)
+
+# Paths of the service Taskboard replaced, for clients that still call them.
+LEGACY_PATHS = Feature(name="legacy-paths", routers=(health.legacy_router,))
+
+LABELS = Feature(
+    name="labels",
+    routers=(labels.router,),
+    tags=(
+        {"name": "labels", "description": "The labels in use on tasks, and the tasks behind each."},
+    ),
+)
+
+FEATURES: tuple[Feature, ...] = (
+    BOARD,
+    EDITING,
+    USERS,
+    API_DOCS,
+    CHECKLIST,
+    LEGACY_PATHS,
+    LABELS,
+)

@@ -1,6 +1,8 @@
 from fastapi import APIRouter
 
 router = APIRouter(tags=["health"])
+# Old paths kept for old clients, on a router of their own so a deployment can drop them.
+legacy_router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Health check")
@@ -11,7 +13,7 @@ async def health() -> dict[str, str]:
 
 # Uptime monitors set up for the service Taskboard replaced still poll /status. It answers the
 # same as /health, and `deprecated=True` shows it struck through in the docs so nobody builds on it.
-@router.get("/status", summary="Health check (old path)", deprecated=True)
+@legacy_router.get("/status", summary="Health check (old path)", deprecated=True)
 async def legacy_status() -> dict[str, str]:
     """Kept for monitors set up before Taskboard: use `GET /health` instead.
 

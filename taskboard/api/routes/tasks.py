@@ -1,19 +1,18 @@
+"""Tasks: reading them (`router`) and changing them (`write_router`).
+
+Two routers, so that an app can be built read-only (a public board, a read replica) by leaving
+the writes out; `taskboard/api/main.py` puts each in its own feature.
+"""
+
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Query
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import (
-    ChecklistItem,
-    ErrorMessage,
-    TaskCreate,
-    TaskPublic,
-    TaskStatus,
-    TaskUpdate,
-)
-from taskboard.store import ChecklistFull
+from taskboard.models import ErrorMessage, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
+write_router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 # An unknown task_id raises TaskNotFound in the store; taskboard/errors.py answers 404 with the
 # ErrorMessage shape, which `responses` documents for every route that takes a task_id.
@@ -58,7 +57,9 @@ async def list_tasks(
     return store.list_tasks(status=status, limit=limit)
 
 
-@router.post("", status_code=201, summary="Create a task", response_description="The new task.")
+@write_router.post(
+    "", status_code=201, summary="Create a task", response_description="The new task."
+)
 async def create_task(
     store: StoreDep, task_in: Annotated[TaskCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> TaskPublic:
@@ -79,7 +80,7 @@ async def read_task(store: StoreDep, task_id: int) -> TaskPublic:
     return store.get(task_id)
 
 
-@router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
+@write_router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
 async def update_task(
     store: StoreDep,
     task_id: int,
@@ -92,32 +93,9 @@ async def update_task(
     return store.update(task_id, task_in.model_dump(exclude_unset=True))
 
 
-@router.delete("/{task_id}", status_code=204, summary="Delete a task", responses=TASK_NOT_FOUND)
+@write_router.delete(
+    "/{task_id}", status_code=204, summary="Delete a task", responses=TASK_NOT_FOUND
+)
 async def delete_task(store: StoreDep, task_id: int) -> None:
     """Remove the task for good. The answer has no body."""
     store.delete(task_id)
-
-
-@router.post(
-    "/{task_id}/checklist",
-    status_code=201,
-    summary="Add a checklist item",
-    response_description="The task, with the new item at the end of its checklist.",
-    responses={
-        **TASK_NOT_FOUND,
-        409: {"model": ErrorMessage, "description": "The checklist is full."},
-    },
-)
-async def add_checklist_item(
-    store: StoreDep,
-    task_id: int,
-    item: Annotated[
-        ChecklistItem,
-        Body(openapi_examples={"step": {"summary": "A new step", "value": {"text": "Tag it"}}}),
-    ],
-) -> TaskPublic:
-    """Append one step to a task's checklist, without sending the whole checklist again."""
-    try:
-        return store.add_checklist_item(task_id, item)
-    except ChecklistFull as exc:
-        raise HTTPException(status_code=409, detail=str(exc)) from exc
