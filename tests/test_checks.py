@@ -1,11 +1,26 @@
 """The check framework: correct answers in any style pass; typical mistakes fail with the right hint."""
 
+import gc
+import pkgutil
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+import anyio
 import pytest
-from fastapi import FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from course.checks import lesson00, lesson01
+import course.checks
+from course import checkpoint
+from course.checks import RERUN, CheckFailed, checks_of, lesson00, lesson01, lesson02
 from taskboard.demo import demo_tasks
+from taskboard.models import TaskCreate, TaskPublic
 from tests.checking import failure
 
 TASKS = {task["id"]: task for task in demo_tasks()}
@@ -99,7 +114,8 @@ def test_a_wrong_return_type_is_reported() -> None:
         return ["ok"]  # type: ignore[return-value]  # the learner's mistake under test
 
     exc = failure(lesson01.health, app)
-    assert "ResponseValidationError" in exc.problem
+    assert exc.problem == "your function returned something its return type does not allow."
+    assert exc.got == "Input should be a valid dictionary, but the function returned ['ok']"
 
 
 def test_a_body_that_is_not_json_is_reported() -> None:
@@ -126,71 +142,6 @@ def test_a_failing_lifespan_is_reported() -> None:
     assert "RuntimeError: no database" in exc.problem
 
 
-def _tasks_app(*, search_first: bool = True, missing_404: bool = True) -> FastAPI:
-    """A correct lesson-01 answer written differently from the solution and from taskboard/."""
-    app = FastAPI()
-
-    def search(q: str) -> list[dict]:
-        return [t for t in TASKS.values() if t["title"].lower().find(q.lower()) >= 0]
-
-    def read(task_id: int) -> dict:
-        if task_id not in TASKS and missing_404:
-            raise HTTPException(404, "no such task")
-        return TASKS.get(task_id, {})
-
-    routes = [("/tasks/search", search), ("/tasks/{task_id}", read)]
-    for path, endpoint in routes if search_first else reversed(routes):
-        app.get(path)(endpoint)
-
-    @app.get("/tasks")
-    def list_tasks(status: str | None = None, limit: int = 10) -> list[dict]:
-        matching = (t for t in TASKS.values() if status in (None, t["status"]))
-        return [task for _, task in zip(range(limit), matching, strict=False)]
-
-    return app
-
-
-def test_an_alternative_correct_answer_passes_every_lesson01_check() -> None:
-    app = _tasks_app()
-    for checker in (lesson01.list_tasks, lesson01.search_tasks, lesson01.read_task):
-        checker(app)
-
-
-def test_route_order_mistake_gets_the_route_order_hint() -> None:
-    exc = failure(lesson01.search_tasks, _tasks_app(search_first=False))
-    assert "Routes match in the order they are declared" in exc.hint
-
-
-def test_missing_404_gets_the_http_exception_hint() -> None:
-    exc = failure(lesson01.read_task, _tasks_app(missing_404=False))
-    assert exc.problem == "An unknown id should answer 404."
-    assert "HTTPException" in exc.hint
-
-
-def test_limit_applied_before_the_filter_is_caught() -> None:
-    app = FastAPI()
-
-    @app.get("/tasks")
-    def list_tasks(status: str | None = None, limit: int = 10) -> list[dict]:
-        return [t for t in list(TASKS.values())[:limit] if status in (None, t["status"])]
-
-    assert "Filter first" in failure(lesson01.list_tasks, app).hint
-
-
-def test_an_untyped_path_parameter_misses_the_422() -> None:
-    app = FastAPI()
-
-    @app.get("/tasks/{task_id}")
-    def read(task_id):  # no annotation: FastAPI passes the raw string
-        if task_id.isdigit() and int(task_id) in TASKS:
-            return TASKS[int(task_id)]
-        raise HTTPException(404)
-
-    exc = failure(lesson01.read_task, app)
-    assert exc.problem == "A non-integer id should answer 422."
-    assert exc.hint == "Annotate the parameter: `task_id: int`."
-
-
 def test_warm_up_check_judges_the_greeting() -> None:
     app = FastAPI()
 
@@ -199,3 +150,248 @@ def test_warm_up_check_judges_the_greeting() -> None:
         return {"message": "Hello, World!"}
 
     assert "spelling" in failure(lesson00.hello, app).hint
+
+
+# --- Dead ends: every way a learner's app can go wrong gets a short, true report. ---
+
+
+def test_a_fall_through_to_none_names_the_missing_return_not_a_temp_file() -> None:
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict:
+        {"status": "ok"}  # noqa: B018  # the learner forgot `return`
+
+    exc = failure(lesson01.health, app)
+    assert exc.got == "Input should be a valid dictionary, but the function returned None"
+    assert "A function that reaches its end returns None" in exc.hint
+    assert "/tmp" not in str(exc) and "File" not in str(exc)
+
+
+@pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
+def test_a_forgotten_await_is_named() -> None:
+    async def status() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health():
+        return status()  # the learner forgot `await`
+
+    exc = failure(lesson01.health, app)
+    assert exc.problem == "your function returned a coroutine instead of its result."
+    assert "`await` it" in exc.hint
+    del exc
+    gc.collect()  # Python warns of the coroutine never awaited now, while the filter holds
+
+
+def test_a_value_that_is_not_json_is_named() -> None:
+    app = FastAPI()
+
+    @app.get("/health")
+    def health():
+        return {"status": object()}
+
+    exc = failure(lesson01.health, app)
+    assert exc.problem == "FastAPI could not turn what your function returned into JSON."
+
+
+def test_sys_exit_in_an_endpoint_is_a_report_not_a_crash(capfd: pytest.CaptureFixture[str]) -> None:
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        sys.exit()
+
+    exc = failure(lesson01.health, app)
+    assert exc.problem == "your endpoint called sys.exit(), which would stop a real server."
+    assert "HTTPException" in exc.hint
+    assert capfd.readouterr().err == ""  # no ExceptionGroup screenful on stderr
+
+
+def test_a_router_passed_as_the_app_is_named() -> None:
+    router = APIRouter()
+
+    @router.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    exc = failure(lesson01.health, router)
+    assert exc.problem.startswith("this is an APIRouter, not an app")
+    assert "app.include_router(router)" in exc.hint
+
+
+@pytest.fixture
+def short_timeout(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Checks give up after 0.3 s; setting the event frees the endpoints that never answer."""
+    monkeypatch.setattr(course.checks, "REQUEST_TIMEOUT", 0.3)
+    release = threading.Event()
+    yield release
+    release.set()
+
+
+def test_an_endpoint_that_never_answers_is_given_up_on(short_timeout: threading.Event) -> None:
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        short_timeout.wait()  # stands for an endless loop
+        return {"status": "ok"}
+
+    started = time.monotonic()
+    exc = failure(lesson01.health, app)
+    assert time.monotonic() - started < 5
+    assert exc.problem == "your app did not answer within 0.3 seconds."
+    assert exc.sent == "GET /health"
+    assert "restart the kernel" in exc.hint
+
+
+def test_an_async_endpoint_that_blocks_the_loop_is_given_up_on(
+    short_timeout: threading.Event,
+) -> None:
+    app = FastAPI()
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        short_timeout.wait()  # blocks the event loop itself, as `while True: pass` would
+        return {"status": "ok"}
+
+    assert failure(lesson01.health, app).problem.startswith("your app did not answer within")
+
+
+def test_a_lifespan_that_never_finishes_starting_is_given_up_on(
+    short_timeout: threading.Event,
+) -> None:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(short_timeout.wait)
+        yield
+
+    exc = failure(lesson01.health, FastAPI(lifespan=lifespan))
+    assert exc.problem == "your app did not finish starting within 0.3 seconds."
+
+
+def test_a_redirect_is_not_followed_and_is_named() -> None:
+    app = FastAPI()
+
+    @app.get("/health/")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    exc = failure(lesson01.health, app)
+    assert exc.got == "307 redirect to http://testserver/health/"
+    assert "without a trailing slash" in exc.hint
+    assert "router" not in exc.hint  # routers come in lesson 04
+
+
+def test_lesson_01_hints_speak_of_decorators_not_routers() -> None:
+    hint = failure(lesson01.health, FastAPI()).hint
+    assert (
+        hint
+        == "No route matches this path: check the path in the decorator, and that its cell ran."
+    )
+
+
+def test_an_exception_handler_added_after_a_request_is_used() -> None:
+    class Broken(Exception):
+        pass
+
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        raise Broken
+
+    assert failure(lesson01.health, app).problem == "your app raised Broken while answering."
+    # Starlette builds its middleware stack (exception handlers included) on the first request.
+    app.add_exception_handler(Broken, lambda request, exc: JSONResponse({"status": "ok"}))
+    lesson01.health(app)
+    # ...and a check leaves no stack behind, so middleware can still be added afterwards.
+    app.add_middleware(GZipMiddleware)
+
+
+def _notebook(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """A stand-in for a notebook's namespace, where a cell defines top-level functions."""
+    namespace = ModuleType("learner_notebook")
+    monkeypatch.setitem(sys.modules, namespace.__name__, namespace)
+    exec("from fastapi import FastAPI\napp = FastAPI()", namespace.__dict__)
+    return namespace
+
+
+def _run_cell(namespace: ModuleType, source: str) -> None:
+    exec(compile(source, "<cell>", "exec"), namespace.__dict__)
+
+
+HEALTH_CELL = """
+@app.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "STATUS"}
+"""
+
+
+def test_a_fixed_cell_run_again_is_named_not_judged_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notebook = _notebook(monkeypatch)
+    _run_cell(notebook, HEALTH_CELL.replace("STATUS", "OK"))
+    failure(lesson01.health, notebook.app)
+    _run_cell(notebook, HEALTH_CELL.replace("STATUS", "ok"))  # fixed, but the first route answers
+    exc = failure(lesson01.health, notebook.app)
+    assert exc.problem.startswith("an earlier version of `health` answered")
+    assert exc.hint == RERUN
+
+
+def test_a_broken_change_behind_a_passing_route_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook = _notebook(monkeypatch)
+    _run_cell(notebook, HEALTH_CELL.replace("STATUS", "ok"))
+    lesson01.health(notebook.app)
+    _run_cell(notebook, HEALTH_CELL.replace("STATUS", "OK"))  # the first, right one still answers
+    assert failure(lesson01.health, notebook.app).problem.startswith("an earlier version")
+
+
+def test_a_cell_run_again_unchanged_still_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    notebook = _notebook(monkeypatch)
+    for _ in range(2):
+        _run_cell(notebook, HEALTH_CELL.replace("STATUS", "ok"))
+    lesson01.health(notebook.app)
+
+
+def test_a_check_deletes_what_it_created(capsys: pytest.CaptureFixture[str]) -> None:
+    app = checkpoint("02")
+    before = [task.id for task in app.state.store.list_tasks(limit=100)]
+    lesson02.create_task(app)
+    assert [task.id for task in app.state.store.list_tasks(limit=100)] == before
+    assert capsys.readouterr().out.count("\n") == 1  # the success line only
+
+
+def test_a_check_says_what_it_could_not_delete(capsys: pytest.CaptureFixture[str]) -> None:
+    app = checkpoint("01")
+    store = app.state.store
+
+    @app.post("/tasks", status_code=201)
+    def create_task(task_in: TaskCreate) -> TaskPublic:
+        return store.create(task_in)
+
+    lesson02.create_task(app)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("✔ Task 1 passed")
+    assert "The check could not delete what it created" in " ".join(lines[1:])
+    assert "/tasks/5" in " ".join(lines[1:])
+
+
+def test_long_report_lines_wrap_at_88_columns_with_a_hanging_indent() -> None:
+    report = CheckFailed(
+        "Task 9", "x " * 60, sent="GET /x", hint="Read the lesson again, then " * 8
+    ).report()
+    lines = report.splitlines()
+    assert max(map(len, lines)) <= 88
+    hint_start = next(i for i, line in enumerate(lines) if line.startswith("  hint:"))
+    assert all(line.startswith(" " * 12) for line in lines[hint_start + 1 :])
+
+
+def test_success_lines_are_plain_text() -> None:
+    # Printed as plain text in the notebook, where Markdown backticks would show literally.
+    for module in pkgutil.iter_modules(course.checks.__path__):
+        for checker in checks_of(module.name.removeprefix("lesson")):
+            assert "`" not in checker.success, checker.__name__  # type: ignore[attr-defined]

@@ -4,21 +4,46 @@ A check is a function decorated with `@check(...)` that receives a `Probe`. It s
 with `probe.get(...)`/`probe.request(...)` and states what it expects with `probe.expect(...)`.
 On success it prints one stable line; on failure it raises `CheckFailed`, which Jupyter shows as
 a short report (what was sent, what came back, what was expected, a hint) instead of a traceback.
+
+The probe sees the app's own answers (it never follows a redirect), gives up on a request that
+takes longer than `REQUEST_TIMEOUT` seconds, turns whatever a broken app does into a report,
+notices when an older version of a re-run cell's function is the one answering, and deletes
+what the check created, so a learner's own requests afterwards see only their own data.
 """
 
 import functools
 import importlib
 import json
+import sys
+import textwrap
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import contextmanager, suppress
+from types import FunctionType
+from typing import Any, TypeVar
 
+from fastapi import APIRouter
+from fastapi.exceptions import ResponseValidationError
 from fastapi.testclient import TestClient
 from httpx2 import RequestNotRead, Response
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope, Send
 
-__all__ = ["CheckFailed", "Probe", "check", "checks_of"]
+__all__ = ["REQUEST_TIMEOUT", "CheckFailed", "Probe", "check", "checks_of"]
+
+# Seconds one request may take before the check gives up on it. Generous, because argon2 takes
+# about 0.3 s per password and Binder machines are slow; tests lower it.
+REQUEST_TIMEOUT = 10.0
 
 _BODY_PREVIEW = 300
+_WIDTH = 88
+_LABEL_WIDTH = 12  # "  expected: "
+
+RERUN = (
+    "Restart the kernel and run all cells (Kernel > Restart Kernel and Run All Cells), or run "
+    "the cell that creates `app` again and then each task's cell once."
+)
 
 
 class CheckFailed(Exception):
@@ -47,15 +72,37 @@ class CheckFailed(Exception):
         super().__init__(self.report())
 
     def report(self) -> str:
-        lines = [f"✘ {self.task} is not done yet: {self.problem}"]
-        for label, value in (
-            ("sent", self.sent),
-            ("got", self.got),
-            ("expected", self.expected),
-            ("hint", self.hint),
+        """The report, its sentences wrapped at 88 columns with a hanging indent.
+
+        JupyterLab would otherwise break long lines anywhere, even inside a word. What was
+        sent and what came back are data, shown exactly as they are, on one line each.
+        """
+        lines = textwrap.wrap(
+            f"✘ {self.task} is not done yet: {self.problem}",
+            _WIDTH,
+            subsequent_indent=" " * 2,
+            break_on_hyphens=False,
+        )
+        for label, value, wrap in (
+            ("sent", self.sent, False),
+            ("got", self.got, False),
+            ("expected", self.expected, True),
+            ("hint", self.hint, True),
         ):
-            if value:
-                lines.append(f"  {label + ':':<9} {value}")
+            if not value:
+                continue
+            line = f"  {label + ':':<{_LABEL_WIDTH - 2}}{value}"
+            lines += (
+                textwrap.wrap(
+                    line,
+                    _WIDTH,
+                    subsequent_indent=" " * _LABEL_WIDTH,
+                    break_on_hyphens=False,
+                    break_long_words=False,
+                )
+                if wrap
+                else [line]
+            )
         return "\n".join(lines)
 
     def _render_traceback_(self) -> list[str]:
@@ -63,11 +110,14 @@ class CheckFailed(Exception):
 
 
 def describe(response: Response) -> str:
-    """One line for a response: status and a preview of the body."""
+    """One line for a response: status, a redirect's target, and a preview of the body."""
     body = response.text
     if len(body) > _BODY_PREVIEW:
         body = body[:_BODY_PREVIEW] + "…"
-    return f"{response.status_code} {body}" if body else str(response.status_code)
+    status = str(response.status_code)
+    if response.is_redirect:
+        status += f" redirect to {response.headers.get('location')}"
+    return f"{status} {body}" if body else status
 
 
 def _sent(method: str, url: str, payload: Any = None) -> str:
@@ -78,58 +128,253 @@ def _sent_by(response: Response) -> str:
     request = response.request
     try:
         body = request.content.decode(errors="replace")
-    except RequestNotRead:  # a redirected request (GET /labels -> /labels/) keeps no body
+    except RequestNotRead:  # a streamed request keeps no body to show
         body = ""
     return f"{request.method} {request.url.raw_path.decode()}" + (
         f" with JSON {body}" if body else ""
     )
 
 
-def _route_hint(response: Response) -> str | None:
-    """A missing route or method explains any answer, so this hint beats a check's own."""
-    if response.status_code == 404 and response.text == '{"detail":"Not Found"}':
-        return (
-            "No route matches this path: check the decorator's path (and a router's prefix, "
-            "and that the app includes the router), and that its cell ran."
-        )
-    if response.status_code == 405:
-        return (
-            "The path exists but not for this method: check the decorator (@app.get, @app.post…)."
-        )
-    return None
+class _Hints:
+    """Hints that depend on what the course has taught by the check's lesson."""
+
+    def __init__(self, lesson: str) -> None:
+        self.routers_taught = lesson >= "04"
+
+    def route(self, response: Response) -> str | None:
+        """A missing route, a wrong method or a redirect explains any answer: it comes first."""
+        if response.status_code == 404 and response.text == '{"detail":"Not Found"}':
+            where = (
+                "the decorator's path (and the router's prefix, and that the app includes the "
+                "router)"
+                if self.routers_taught
+                else "the path in the decorator"
+            )
+            return f"No route matches this path: check {where}, and that its cell ran."
+        if response.status_code == 405:
+            return (
+                "The path exists but not for this method: check the decorator "
+                "(@app.get, @app.post…)."
+            )
+        if response.is_redirect:
+            location = response.headers.get("location", "")
+            requested = response.request.url
+            if location.rstrip("/") != str(requested.copy_with(query=None)).rstrip("/"):
+                return (
+                    f"Your app answered with a redirect to {location} instead of answering "
+                    "itself: return the answer from this route."
+                )
+            slash = (
+                'On a router with a prefix, write the collection\'s route as "" rather than "/".'
+                if self.routers_taught
+                else "Write the path exactly as the task gives it, without a trailing slash."
+            )
+            return (
+                "Your app answered with a redirect instead of the answer: its path differs "
+                f"from the one requested by a trailing slash. {slash}"
+            )
+        return None
+
+    @staticmethod
+    def status(response: Response) -> str | None:
+        """The hint a status suggests when the check has nothing more specific to say."""
+        if response.status_code == 422:
+            return (
+                "FastAPI rejected the request before your code ran: compare the 'loc' above "
+                "with your parameters."
+            )
+        return None
 
 
-def _status_hint(response: Response) -> str | None:
-    """The hint a status suggests when the check has nothing more specific to say."""
-    if response.status_code == 422:
-        return "FastAPI rejected the request before your code ran: compare the 'loc' above with your parameters."
-    return None
+class _Guard:
+    """Sits between the check's client and the learner's app, in the app's event loop.
+
+    It turns `sys.exit()` in an endpoint into an exception the check can report (otherwise it
+    would crash the client's event loop with a screenful of ExceptionGroup), and it records
+    which function answered, so a check can tell an old version of a re-run cell from the new.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.endpoint: Callable[..., Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except SystemExit:
+            raise _EndpointExited from None
+        finally:
+            self.endpoint = scope.get("endpoint")
+
+
+class _EndpointExited(Exception):
+    pass
+
+
+class _NoAnswer(Exception):
+    pass
+
+
+T = TypeVar("T")
+
+
+def _bounded(call: Callable[[], T], timeout: float) -> T:
+    """`call()` in a daemon thread, waiting at most `timeout` seconds.
+
+    A request that never ends (an endpoint in an endless loop) cannot be stopped from outside,
+    and Kernel > Interrupt does not reach it; the check gives up on it instead, and the thread
+    is left behind, which the report says.
+    """
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed to the caller's thread as it is
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, daemon=True, name="course-check")
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise _NoAnswer
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _first_line(exc: BaseException) -> str:
+    """What went wrong, in one line: a pydantic ValidationError, for one, goes on for several."""
+    if isinstance(exc, ValidationError) and exc.errors():
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        return f"{where}: {error['msg']}" if where else error["msg"]
+    return str(exc).strip().partition("\n")[0]
+
+
+def _app_error(exc: BaseException) -> tuple[str, str, str]:
+    """(problem, got, hint) for an exception the learner's app raised while answering."""
+    text = f"{type(exc).__name__}: {_first_line(exc)}".strip()
+    if isinstance(exc, _EndpointExited):
+        return (
+            "your endpoint called sys.exit(), which would stop a real server.",
+            "SystemExit",
+            "To refuse a request, raise HTTPException(status_code=..., detail=...).",
+        )
+    if isinstance(exc, ResponseValidationError):
+        error = exc.errors()[0] if exc.errors() else {}
+        given = repr(error.get("input"))
+        return (
+            "your function returned something its return type does not allow.",
+            f"{error.get('msg', 'invalid')}, but the function returned {given:.80}",
+            "Return what the return type promises; did a branch end without `return`? "
+            "(A function that reaches its end returns None.)",
+        )
+    if isinstance(exc, ValueError) and exc.args and isinstance(exc.args[0], list):
+        # fastapi.encoders.jsonable_encoder gives up with the list of what it tried
+        if "coroutine" in str(exc):
+            return (
+                "your function returned a coroutine instead of its result.",
+                "a coroutine object, which is not JSON",
+                "Calling an `async def` function gives a coroutine: `await` it.",
+            )
+        return (
+            "FastAPI could not turn what your function returned into JSON.",
+            text[:200],
+            "Return dicts, lists, strings, numbers, None or Pydantic models.",
+        )
+    return (
+        f"your app raised {type(exc).__name__} while answering.",
+        text[:200],
+        "Run the request yourself with TestClient(app) to see the full traceback.",
+    )
+
+
+def _current_version(function: Callable[..., Any]) -> Callable[..., Any] | None:
+    """The function that now has `function`'s name in its module, if it is a plain global."""
+    if not isinstance(function, FunctionType) or "<locals>" in function.__qualname__:
+        return None
+    module = sys.modules.get(function.__module__)
+    current = getattr(module, function.__qualname__, None)
+    return current if isinstance(current, FunctionType) else None
+
+
+def _same_code(old: FunctionType, new: Callable[..., Any] | None) -> bool:
+    return (
+        isinstance(new, FunctionType)
+        and old.__code__ == new.__code__
+        and old.__defaults__ == new.__defaults__
+    )
 
 
 class Probe:
     """The check's HTTP client for one task: every surprise becomes a `CheckFailed`."""
 
-    def __init__(self, task: str, client: TestClient) -> None:
+    def __init__(
+        self, task: str, client: TestClient, guard: _Guard, hints: _Hints, timeout: float
+    ) -> None:
         self.task = task
         self._client = client
+        self._guard = guard
+        self._hints = hints
+        self._timeout = timeout
+        # Functions that answered although their cell has run again since (name -> function).
+        self.outdated: dict[str, FunctionType] = {}
+        # What the check created (URL of each), for `clean_up`.
+        self.created: list[str] = []
+        # Set when a request never answered: its client must not wait for it at the end.
+        self.stuck = False
 
     @property
     def app(self) -> Any:
         """The app under check, for what HTTP cannot show (such as a cached OpenAPI schema)."""
-        return self._client.app
+        return self._guard.app
 
     def request(self, method: str, url: str, *, json_body: Any = None) -> Response:
         sent = _sent(method, url, json_body)
         try:
-            return self._client.request(method, url, json=json_body)
-        except Exception as exc:  # the learner's endpoint raised: report it, never crash
+            response = _bounded(
+                lambda: self._client.request(method, url, json=json_body), self._timeout
+            )
+        except _NoAnswer:
+            self.stuck = True
             raise CheckFailed(
                 self.task,
-                f"your app raised {type(exc).__name__} while answering.",
+                f"your app did not answer within {self._timeout:g} seconds.",
                 sent=sent,
-                got=f"{type(exc).__name__}: {exc}".strip(),
-                hint="Run the request yourself with TestClient(app) to see the full traceback.",
+                hint="Look for an endless loop or a wait that never ends in that endpoint. "
+                "The stuck request keeps running in the background: after fixing the code, "
+                "restart the kernel (Kernel > Restart Kernel and Run All Cells).",
             ) from None
+        except Exception as exc:  # the learner's endpoint raised: report it, never crash
+            problem, got, hint = _app_error(exc)
+            raise CheckFailed(self.task, problem, sent=sent, got=got, hint=hint) from None
+        self._note_who_answered()
+        self._note_created(method, url, response)
+        return response
+
+    def _note_who_answered(self) -> None:
+        answered = self._guard.endpoint
+        current = _current_version(answered) if answered is not None else None
+        if current is not None and current is not answered:
+            self.outdated[answered.__qualname__] = answered  # type: ignore[union-attr]
+
+    def _note_created(self, method: str, url: str, response: Response) -> None:
+        """Remember a resource created in a top-level collection (POST /tasks), to delete it.
+
+        A POST below an existing resource (POST /tasks/5/checklist) changes that resource,
+        whose id is not new: it is not recorded.
+        """
+        path = url.split("?")[0].strip("/")
+        if method != "POST" or response.status_code != 201 or "/" in path:
+            return
+        try:
+            created = response.json()
+        except ValueError:
+            return
+        if isinstance(created, dict) and isinstance(created.get("id"), int):
+            self.created.append(f"{url.rstrip('/')}/{created['id']}")
 
     def get(self, url: str) -> Response:
         return self.request("GET", url)
@@ -148,16 +393,30 @@ class Probe:
         )
         return created  # type: ignore[return-value]  # expect() raised unless it is a dict
 
+    def clean_up(self) -> list[str]:
+        """Delete what the check created; return the URLs that could not be deleted."""
+        left = []
+        for url in reversed(self.created):
+            try:
+                response = _bounded(lambda u=url: self._client.delete(u), self._timeout)
+            except Exception:  # a broken DELETE is another task's business
+                left.append(url)
+                continue
+            if response.status_code not in (200, 202, 204, 404):
+                left.append(url)
+        self.created.clear()
+        return left
+
     def openapi(self) -> tuple[Response, dict[str, Any]]:
         """GET /openapi.json, failing if it is a copy FastAPI cached before a later change.
 
-        FastAPI builds the schema on the first request and keeps it in `app.openapi_schema`;
-        changing the app's metadata afterwards does not rebuild it. A check compares the served
-        schema with a fresh one, so a stale copy can neither pass nor fail a task wrongly, and it
-        leaves no cached schema of its own behind.
+        FastAPI builds the schema on the first call of `app.openapi()` and keeps it in
+        `app.openapi_schema`; changing the app's metadata afterwards does not rebuild it. A
+        check compares the served schema with a fresh one, so a stale copy can neither pass nor
+        fail a task wrongly, and it leaves no cached schema of its own behind.
         """
         app = self.app
-        cached = getattr(app, "openapi_schema", None)
+        had_copy = getattr(app, "openapi_schema", None) is not None
         response = self.get("/openapi.json")
         self.expect_status(
             response,
@@ -166,24 +425,22 @@ class Probe:
             hint="FastAPI serves the schema at /openapi.json unless told otherwise: keep the default.",
         )
         served = self.json(response)
-        if cached is None:
-            app.openapi_schema = None
-            return response, served
+        # What FastAPI holds now, by its own rules (it rebuilds when routes change).
+        held = getattr(app, "openapi_schema", None)
         app.openapi_schema = None
         try:
             fresh = app.openapi()
         except Exception:  # a broken app: the served schema is all there is to judge
             fresh = served
-        finally:
-            app.openapi_schema = cached
+        # Leave the app as the request left it, or with no copy if it had none before.
+        app.openapi_schema = held if had_copy else None
         self.expect(
             served == fresh,
             "/openapi.json still shows the schema from before your last change.",
             response=response,
             expected="the schema of your app as it is now",
-            hint="FastAPI builds /openapi.json on the first request and keeps it; changing the "
-            "app's metadata afterwards does not rebuild it. Set `app.openapi_schema = None` "
-            "after your change.",
+            hint="FastAPI builds /openapi.json once and keeps it; changing the app's metadata "
+            "afterwards does not rebuild it. Set `app.openapi_schema = None` after your change.",
         )
         return response, served
 
@@ -196,7 +453,8 @@ class Probe:
                 "the response body is not JSON.",
                 sent=_sent_by(response),
                 got=describe(response),
-                hint="Return a dict, a list or a Pydantic model and FastAPI turns it into JSON.",
+                hint=self._hints.route(response)
+                or "Return a dict, a list or a Pydantic model and FastAPI turns it into JSON.",
             ) from None
 
     def expect(
@@ -211,9 +469,9 @@ class Probe:
     ) -> None:
         """Fail with a report unless `ok`.
 
-        A missing route or method is named as such before the check's `hint`, unless
-        `hint_first` says the hint explains this response better (say, a route another task
-        adds). Without a `hint`, the response's status may suggest one.
+        A missing route, a wrong method or a redirect is named as such before the check's
+        `hint`, unless `hint_first` says the hint explains this response better (say, a route
+        another task adds). Without a `hint`, the response's status may suggest one.
         """
         if ok:
             return
@@ -224,9 +482,9 @@ class Probe:
             got=describe(response),
             expected=expected,
             hint=(hint if hint_first else None)
-            or _route_hint(response)
+            or self._hints.route(response)
             or hint
-            or _status_hint(response),
+            or self._hints.status(response),
         )
 
     def expect_status(
@@ -247,43 +505,159 @@ class Probe:
             hint_first=hint_first,
         )
 
+    def expect_error(
+        self, response: Response, status: int, detail: str, what: str, hint: str
+    ) -> None:
+        """Expect `status` with a `detail` that mentions `detail` (case ignored)."""
+        self.expect_status(response, status, what, hint)
+        body = self.json(response)
+        found = body.get("detail") if isinstance(body, dict) else None
+        self.expect(
+            isinstance(found, str) and detail.casefold() in found.casefold(),
+            f"{what} should say why in `detail`, mentioning {detail!r}.",
+            response=response,
+            expected=f'{{"detail": "... {detail} ..."}}',
+            hint=hint,
+        )
 
-@contextmanager
-def _client_for(task: str, app: object) -> Iterator[TestClient]:
+
+def _not_an_app(task: str, app: object) -> CheckFailed | None:
+    if isinstance(app, APIRouter):
+        return CheckFailed(
+            task,
+            "this is an APIRouter, not an app: a router serves nothing until an app includes it.",
+            hint="Include it, `app.include_router(router)`, and pass `app` to the check.",
+        )
     if not callable(app):
-        raise CheckFailed(
+        return CheckFailed(
             task,
             f"expected your FastAPI app, got {type(app).__name__} ({app!r:.60}).",
-            hint="Pass the app the task asks for (`app = FastAPI()`, `create_app(...)`…) and re-run the cell that builds it.",
+            hint="Pass the app the task asks for and run the cell that builds it again.",
         )
-    # `with` runs the app's lifespan, as a real server would, so startup errors surface here.
+    return None
+
+
+@contextmanager
+def _probe_for(task: str, app: object, lesson: str) -> Iterator[Probe]:
+    """A probe on `app`, with the app's lifespan running, as under a real server."""
+    problem = _not_an_app(task, app)
+    if problem:
+        raise problem
+    if isinstance(app, Starlette):
+        # Starlette builds its middleware stack on the first request and keeps it, so an
+        # exception handler added after a request would be ignored. Dropping the stack makes
+        # the next request build it from the app as it is now; and `add_middleware` works again
+        # after a check, since it refuses to run once a stack exists.
+        app.middleware_stack = None
+    timeout = REQUEST_TIMEOUT
+    guard = _Guard(app)
+    client = TestClient(guard, follow_redirects=False)
     try:
-        with TestClient(app) as client:
-            yield client
+        _bounded(client.__enter__, timeout)
+    except _NoAnswer:
+        raise CheckFailed(
+            task,
+            f"your app did not finish starting within {timeout:g} seconds.",
+            hint="Look at its lifespan: everything before `yield` must finish.",
+        ) from None
     except CheckFailed:
         raise
     except Exception as exc:
         raise CheckFailed(
             task,
-            f"the app failed outside any request: {type(exc).__name__}: {exc}",
-            hint="Check that `app` is an ASGI app (FastAPI()) and that its lifespan, if any, works.",
+            f"the app failed before any request: {type(exc).__name__}: {exc}",
+            hint="Check that `app` is an app (FastAPI()) and that its lifespan, if any, works.",
         ) from None
+    probe = Probe(task, client, guard, _Hints(lesson), timeout)
+    try:
+        yield probe
+    finally:
+        if not probe.stuck:  # leaving a client whose request is stuck would wait for it forever
+            # a failing shutdown is not what the task is about
+            with suppress(Exception):
+                _bounded(lambda: client.__exit__(None, None, None), timeout)
+        if isinstance(app, Starlette):
+            app.middleware_stack = None
 
 
-def check(task: str, success: str) -> Callable[[Callable[[Probe], None]], Callable[[object], None]]:
-    """Turn `def body(probe): ...` into `checker(app)`, which prints `success` or raises CheckFailed."""
+def _outdated_report(task: str, probe: Probe, failed: CheckFailed | None) -> CheckFailed | None:
+    """A report for an answer that came from an older version of a re-run cell's function.
+
+    Only when it matters: the check failed, or the newer version differs from the one that
+    answered (if both are the same code, the verdict holds for the code as it stands).
+    """
+    changed = [
+        name for name, old in probe.outdated.items() if not _same_code(old, _current_version(old))
+    ]
+    if not (changed or (failed and probe.outdated)):
+        return None
+    names = ", ".join(f"`{name}`" for name in (changed or sorted(probe.outdated)))
+    return CheckFailed(
+        task,
+        f"an earlier version of {names} answered, not the one your notebook has now: its cell "
+        "ran again, and FastAPI keeps answering with the first route declared for a path.",
+        sent=failed.sent if failed else None,
+        got=failed.got if failed else None,
+        hint=RERUN,
+    )
+
+
+def _lesson_of(body: Callable[..., Any]) -> str:
+    return body.__module__.rpartition(".")[2].removeprefix("lesson")
+
+
+def check(
+    task: str, success: str, *, settings: dict[str, Any] | None = None
+) -> Callable[[Callable[[Probe], None]], Callable[[object], None]]:
+    """Turn `def body(probe): ...` into `checker(app)`, which prints `success` or raises CheckFailed.
+
+    `settings` are the values a task states for the app's Settings; the catch-up tests build
+    the lesson's app with them.
+    """
 
     def decorate(body: Callable[[Probe], None]) -> Callable[[object], None]:
+        lesson = _lesson_of(body)
+
         @functools.wraps(body)
         def checker(app: object) -> None:
-            with _client_for(task, app) as client:
-                body(Probe(task, client))
+            with _probe_for(task, app, lesson) as probe:
+                left = _run(task, probe, body)
             print(f"✔ {task} passed: {success}")
+            if left:
+                print(
+                    textwrap.fill(
+                        "(The check could not delete what it created, so it stays in your "
+                        f"app: {', '.join(left)}.)",
+                        _WIDTH,
+                        initial_indent="  ",
+                        subsequent_indent="  ",
+                    )
+                )
 
         checker.task = task  # type: ignore[attr-defined]  # marks it as a check, for listings
+        checker.success = success  # type: ignore[attr-defined]
+        checker.settings = settings or {}  # type: ignore[attr-defined]
         return checker
 
     return decorate
+
+
+def _run(task: str, probe: Probe, body: Callable[[Probe], None]) -> list[str]:
+    """Run the check's body, then clean up after it, whatever its verdict.
+
+    Returns the URLs of what the check created and could not delete.
+    """
+    try:
+        body(probe)
+    except CheckFailed as failed:
+        if not probe.stuck:
+            probe.clean_up()
+        raise (_outdated_report(task, probe, failed) or failed) from None
+    left = probe.clean_up()
+    outdated = _outdated_report(task, probe, None)
+    if outdated:
+        raise outdated
+    return left
 
 
 def checks_of(lesson: str) -> tuple[Callable[[object], None], ...]:
