@@ -16,6 +16,18 @@ _user_numbers = itertools.count(1)
 
 _PASSWORD = "correct horse battery staple"
 
+# Words that say why a username is refused, when the detail does not name the username itself.
+_TAKEN_WORDS = ("taken", "already", "exists", "in use", "registered", "duplicate", "unique")
+
+_ONLY_THE_FIELDS_SENT = (
+    "Hand the store a dict of only the fields the client set: `model_dump(exclude_unset=True)`."
+)
+
+_CONFLICT_HINT = (
+    "When create_user raises UsernameTaken, answer 409: catch it and raise "
+    "HTTPException(status_code=409, detail=...), or register an exception handler for it."
+)
+
 
 def _create_task(probe: Probe, body: dict[str, Any]) -> dict[str, Any]:
     # Task 1's route: without it, "finish Task 1" explains a 405 better than the 405 itself.
@@ -103,7 +115,22 @@ def create_task(probe: Probe) -> None:
 def update_task(probe: Probe) -> None:
     task = _create_task(probe, {"title": "Patch me", "description": "Before", "priority": 2})
     url = f"/tasks/{task['id']}"
-    response = probe.request("PATCH", url, json_body={"priority": 5})
+    try:
+        response = probe.request("PATCH", url, json_body={"priority": 5})
+    except CheckFailed as failed:
+        # The store validates the merged task: every field of TaskUpdate (None for those not
+        # sent) fails as a ValidationError, the model itself instead of a dict as a TypeError.
+        error = (failed.got or "").partition(":")[0]
+        if error not in ("ValidationError", "TypeError"):
+            raise
+        raise CheckFailed(
+            "Task 2",
+            f"your app raised {error} for a PATCH that sends only the priority.",
+            sent=failed.sent,
+            got=(failed.got or "").splitlines()[0],  # a ValidationError lists every field
+            expected="200 with the task, its priority now 5",
+            hint=_ONLY_THE_FIELDS_SENT,
+        ) from None
     probe.expect_status(
         response,
         200,
@@ -119,7 +146,7 @@ def update_task(probe: Probe) -> None:
         "the fields that were not sent should stay as they were.",
         response=response,
         expected='{"title": "Patch me", "description": "Before", "priority": 5, ...}',
-        hint="Hand the store only the fields the client set: `model_dump(exclude_unset=True)`.",
+        hint=_ONLY_THE_FIELDS_SENT,
     )
     response = probe.request("PATCH", url, json_body={"description": None})
     cleared = probe.json(response)
@@ -136,7 +163,7 @@ def update_task(probe: Probe) -> None:
     )
     saved = probe.get(url)
     probe.expect(
-        probe.json(saved).get("description") is None,
+        saved.status_code == 200 and probe.json(saved).get("description") is None,
         "the change was answered but not saved.",
         response=saved,
         expected=f"GET {url} to show the change",
@@ -207,15 +234,19 @@ def users(probe: Probe) -> None:
     _expect_no_secret(probe, response, "POST /users")
     user = probe.json(response)
     probe.expect(
-        isinstance(user.get("id"), int) and user.get("username") == username,
-        "the answer should be the new user, with its id.",
+        isinstance(user.get("id"), int)
+        and user.get("username") == username
+        and user.get("full_name") == "Ada Lovelace",
+        "the answer should be the new user, with its id and full name.",
         response=response,
         expected=f'{{"id": <a new int>, "username": "{username}", "full_name": "Ada Lovelace"}}',
         hint="Return the user the store's create_user method returns.",
     )
     url = f"/users/{user['id']}"
     response = probe.get(url)
-    probe.expect_status(response, 200, f"GET {url}")
+    probe.expect_status(
+        response, 200, f"GET {url}", hint="Look the user up with the store's get_user method."
+    )
     _expect_no_secret(probe, response, f"GET {url}")
     probe.expect(
         probe.json(response).get("username") == username,
@@ -234,19 +265,27 @@ def users(probe: Probe) -> None:
     try:
         response = probe.request("POST", "/users", json_body=body)
     except CheckFailed as failed:
+        if probe.stuck:  # no crash: the report says what to do about a request that hangs
+            raise
         raise CheckFailed(
             "Task 4",
             "a second user with the same username crashed the app.",
             sent=failed.sent,
             got=failed.got,
             expected="status 409",
-            hint="Catch UsernameTaken and raise HTTPException(409) with a detail that says why.",
+            hint=_CONFLICT_HINT,
         ) from None
-    probe.expect_status(
-        response,
-        409,
-        "A username that is taken",
-        hint="Catch UsernameTaken and raise HTTPException(409) with a detail that says why.",
+    probe.expect_status(response, 409, "A username that is taken", hint=_CONFLICT_HINT)
+    answer = probe.json(response)
+    detail = answer.get("detail") if isinstance(answer, dict) else None
+    probe.expect(
+        isinstance(detail, str)
+        and any(word in detail.casefold() for word in (username, *_TAKEN_WORDS)),
+        "the 409 should say why in `detail`: the username is taken.",
+        response=response,
+        expected=f'{{"detail": "..."}} naming {username!r} or saying it is taken',
+        hint="Give the 409 a detail that a client can show, such as the message of the "
+        "UsernameTaken error itself, str(exc).",
     )
     body_hint = "Declare the body with the UserCreate model: FastAPI then checks it for you."
     for bad, what in (

@@ -1,22 +1,36 @@
 """Lesson 04 checks: the labels router, its router-level header, and an app built from settings.
 
-Checks that need tasks make their own, with labels no one else uses, so they pass in any order
-and when run again, on the learner's app as on `checkpoint("04")`.
+Checks that need tasks make their own through POST /tasks, with labels no one else uses, so they
+pass in any order and when run again; the framework deletes those tasks afterwards. Every value
+a check expects is one the task states (30 for Task 3's app with the default settings, the
+team's three values for Task 4), never one read from the app under check.
 """
 
 import itertools
+import json
 import re
 from typing import Any
 
 from httpx2 import Response
 
-from course.checks import CheckFailed, Probe, check
-from taskboard.core.config import Settings
+from course.checks import Probe, check
+from taskboard.demo import demo_tasks
 
 # Fresh labels on every run: a label's count must change only because of this check's tasks.
 _label_numbers = itertools.count(1)
 
 _LABEL_TASKS_PATH = re.compile(r"^/labels/\{[^/}]+\}/tasks$")
+
+# The values Task 4 states for the team's app.
+TEAM = {"project_name": "Team board", "demo_data": False, "labels_max_age": 5}
+# Task 3's app has the default settings: taskboard/core/config.py's labels_max_age.
+DEFAULT_MAX_AGE = 30
+
+_DEFAULTS_WON = (
+    "check that each line of the .env file is TASKBOARD_ plus the setting's name (a misspelled "
+    "line is ignored, so the default stays) and that team_app is built from those Settings: "
+    'checkpoint("03", settings).'
+)
 
 
 def _fresh_label(task: str) -> str:
@@ -26,8 +40,8 @@ def _fresh_label(task: str) -> str:
 def _create_task(probe: Probe, labels: list[str]) -> dict[str, Any]:
     """A task with `labels`, for a check that needs tasks of its own."""
     body = {"title": f"Labelled {' '.join(labels)}", "labels": labels}
-    hint = 'Start from the catch-up app, `checkpoint("03")`: it already creates tasks.'
-    return probe.create("/tasks", body, hint=hint)
+    hint = 'Start from the catch-up app, checkpoint("03"): it already creates tasks.'
+    return probe.create("/tasks", body, hint=hint, hint_first=True)
 
 
 def _operation(probe: Probe, path_matches: Any, what: str) -> tuple[Response, str, dict[str, Any]]:
@@ -60,25 +74,32 @@ def _expect_tag(probe: Probe, path_matches: Any, what: str) -> None:
     )
 
 
+def _by_id(answer: Any) -> list[dict[str, Any]]:
+    """The tasks of a list answer in the order of their ids; [] for anything else."""
+    if not isinstance(answer, list) or not all(
+        isinstance(task, dict) and isinstance(task.get("id"), int) for task in answer
+    ):
+        return []
+    return sorted(answer, key=lambda task: task["id"])
+
+
 def _max_ages(response: Response) -> list[str]:
-    """The max-age directives of a response's Cache-Control header, as 'max-age=N' strings."""
+    """The max-age directives of a response's Cache-Control header, as 'max-age=N' strings.
+
+    Other directives ("public, max-age=5") are allowed; directive names ignore case, and a
+    quoted number counts as the number.
+    """
     header = response.headers.get("cache-control", "")
-    return [d.strip() for d in header.split(",") if d.strip().startswith("max-age")]
+    directives = ("".join(d.split()).casefold() for d in header.split(","))
+    return [
+        "max-age=" + d.partition("=")[2].strip('"')
+        for d in directives
+        if d.partition("=")[0] == "max-age"
+    ]
 
 
-def _settings_of(probe: Probe) -> Settings:
-    """The settings the app under check was built with: they say what it should answer."""
-    settings = getattr(getattr(probe.app, "state", None), "settings", None)
-    if not isinstance(settings, Settings):
-        raise CheckFailed(
-            probe.task,
-            "this app has no Taskboard settings, so the check cannot tell what it should answer.",
-            got=f"app.state.settings is {type(settings).__name__}",
-            expected="a taskboard.core.config.Settings",
-            hint='Build the app with the course\'s factory: `checkpoint("03", settings)` '
-            "stores the settings on the app.",
-        )
-    return settings
+def _cache_control(response: Response) -> str:
+    return f"Cache-Control: {response.headers.get('cache-control', '(none)')}"
 
 
 @check("Task 1", "GET /labels counts the tasks per label, and the docs file it under 'labels'.")
@@ -121,7 +142,7 @@ def list_labels(probe: Probe) -> None:
         expected=", ".join(sorted(after)),
         hint="A dict keeps the order its keys were added in: add them sorted.",
     )
-    _expect_tag(probe, lambda path: path.rstrip("/") == "/labels", "GET /labels")
+    _expect_tag(probe, lambda path: path == "/labels", "GET /labels")
 
 
 @check(
@@ -129,8 +150,9 @@ def list_labels(probe: Probe) -> None:
 )
 def label_tasks(probe: Probe) -> None:
     label, other = _fresh_label("Task 2"), _fresh_label("Task 2")
-    only = _create_task(probe, [label])
-    both = _create_task(probe, [label, other])
+    # Eleven tasks, more than the first page of GET /tasks; the last also carries `other`.
+    mine = [_create_task(probe, [label]) for _ in range(10)]
+    mine.append(_create_task(probe, [label, other]))
     url = f"/labels/{label}/tasks"
     response = probe.get(url)
     probe.expect_status(
@@ -139,26 +161,29 @@ def label_tasks(probe: Probe) -> None:
         f"GET {url}",
         hint="The route's path goes after the router's prefix: the label is a path parameter.",
     )
-    tasks = probe.json(response)
-    ids = (
-        sorted(t.get("id") for t in tasks if isinstance(t, dict))
-        if isinstance(tasks, list)
-        else None
+    tasks = _by_id(probe.json(response))
+    probe.expect(
+        [task["id"] for task in tasks] == [task["id"] for task in mine],
+        f"the answer should be the 11 tasks labelled {label!r}.",
+        response=response,
+        expected=f"a list of tasks {mine[0]['id']} to {mine[-1]['id']}",
+        hint="Return every task with that label that the store holds, not only the first page "
+        "of GET /tasks: the store's tasks_with_label method finds them.",
     )
     probe.expect(
-        ids == [only["id"], both["id"]],
-        f"the answer should be the two tasks labelled {label!r}.",
+        tasks == mine,
+        "each task should come with all its fields, as POST /tasks answered it.",
         response=response,
-        expected=f"a list of tasks {only['id']} and {both['id']}, with all their fields",
-        hint="Return what the store's tasks_with_label method returns, as a list of TaskPublic.",
+        expected=f"{json.dumps(mine[-1])} among them",
+        hint="Say `-> list[TaskPublic]` and return the tasks themselves.",
     )
     response = probe.get(f"/labels/{other}/tasks")
-    tasks = probe.json(response)
+    tasks = _by_id(probe.json(response))
     probe.expect(
-        isinstance(tasks, list) and [t.get("id") for t in tasks] == [both["id"]],
-        f"only task {both['id']} carries {other!r}.",
+        [task["id"] for task in tasks] == [mine[-1]["id"]],
+        f"only task {mine[-1]['id']} carries {other!r}.",
         response=response,
-        expected=f"a list with task {both['id']} only",
+        expected=f"a list with task {mine[-1]['id']} only",
         hint="Use the label from the path: each label has its own tasks.",
     )
     response = probe.get("/labels/no-task-has-this-label/tasks")
@@ -169,7 +194,7 @@ def label_tasks(probe: Probe) -> None:
         hint="Let the store's LabelNotFound reach the app's exception handler, "
         "or raise HTTPException(404); an unknown label is not an empty success.",
     )
-    for bad in ("Not%20A%20Label", "UPPER", "x" * 31):
+    for bad in ("Front%20End", "UPPER", "x" * 31):
         response = probe.get(f"/labels/{bad}/tasks")
         probe.expect_status(
             response,
@@ -181,11 +206,10 @@ def label_tasks(probe: Probe) -> None:
     _expect_tag(probe, _LABEL_TASKS_PATH.match, "GET /labels/{label}/tasks")
 
 
-@check("Task 3", "every labels answer says Cache-Control: max-age from the app's settings.")
-def cache_header(probe: Probe) -> None:
-    settings = _settings_of(probe)
-    wanted = f"max-age={settings.labels_max_age}"
-    label = _fresh_label("Task 3")
+def _expect_labels_max_age(probe: Probe, max_age: int, hint: str) -> None:
+    """Both labels routes answer with Cache-Control: max-age=`max_age`."""
+    wanted = f"max-age={max_age}"
+    label = _fresh_label(probe.task)
     _create_task(probe, [label])
     for url in ("/labels", f"/labels/{label}/tasks"):
         response = probe.get(url)
@@ -195,81 +219,68 @@ def cache_header(probe: Probe) -> None:
             bool(found),
             f"GET {url} has no Cache-Control max-age.",
             response=response,
-            expected=f"a header Cache-Control: {wanted}",
+            expected=f"the header Cache-Control: {wanted}",
             hint="A dependency can take `response: Response` and set a header; attach it to the "
             "whole router so every labels route runs it.",
         )
         probe.expect(
             found == [wanted],
-            f"GET {url} should allow caching for labels_max_age = "
-            f"{settings.labels_max_age} seconds, the app's setting.",
+            f"GET {url} should allow caching for {max_age} seconds.",
             response=response,
-            expected=f"Cache-Control: {wanted} (got Cache-Control: "
-            f"{response.headers.get('cache-control')})",
-            hint="Read the number from the app's settings, not from the code: a dependency can "
-            "take `request: Request`, and `request.app.state.settings` is the app's Settings.",
+            expected=f"Cache-Control: {wanted} (got {_cache_control(response)})",
+            hint=hint,
         )
+
+
+@check("Task 3", "every labels answer, and only those, says Cache-Control: max-age=30.")
+def cache_header(probe: Probe) -> None:
+    _expect_labels_max_age(
+        probe,
+        DEFAULT_MAX_AGE,
+        hint="This app has the default settings, so its labels_max_age is 30: read the "
+        "number from the app's settings, `request.app.state.settings`, in the dependency.",
+    )
     response = probe.get("/tasks")
     probe.expect(
-        wanted not in _max_ages(response),
-        "GET /tasks carries the labels' Cache-Control too.",
+        not _max_ages(response),
+        "GET /tasks carries a Cache-Control max-age too.",
         response=response,
-        expected="no Cache-Control: max-age on /tasks",
+        expected=f"no Cache-Control max-age on /tasks (got {_cache_control(response)})",
         hint="Attach the dependency to the labels router only, not to the whole app.",
     )
 
 
-@check("Task 4", "the team app follows its settings: its title, its tasks and its Cache-Control.")
+@check(
+    "Task 4",
+    "team_app is 'Team board', with no demo task and Cache-Control: max-age=5 on labels.",
+    settings=TEAM,
+)
 def team_settings(probe: Probe) -> None:
-    settings = _settings_of(probe)
-    response = probe.get("/openapi.json")
-    schema = probe.json(response)
+    response, schema = probe.openapi()
     title = schema.get("info", {}).get("title") if isinstance(schema, dict) else None
     probe.expect(
-        title == settings.project_name,
-        f"the docs should carry the project name from the settings, {settings.project_name!r}.",
+        title == TEAM["project_name"],
+        f"the docs should carry the team's project name, {TEAM['project_name']!r}.",
         response=response,
-        expected=f'"info": {{"title": "{settings.project_name}", ...}}',
-        hint='Pass the settings to the factory, `checkpoint("03", settings)`: it names the '
-        "app from them.",
+        expected=f'"info": {{"title": "{TEAM["project_name"]}", ...}}',
+        hint=f"The app is named after its settings' project_name: {_DEFAULTS_WON}",
     )
     response = probe.get("/tasks")
-    tasks = probe.json(response)
-    demo_there = isinstance(tasks, list) and any(
-        isinstance(t, dict) and t.get("id") == 1 and t.get("title") == "Write the README"
-        for t in tasks
-    )
+    demo = {(task["id"], task["title"]) for task in demo_tasks()}
+    shown = [
+        task for task in _by_id(probe.json(response)) if (task["id"], task.get("title")) in demo
+    ]
     probe.expect(
-        demo_there == settings.demo_data,
-        f"with demo_data={settings.demo_data} the app should "
-        f"{'start with' if settings.demo_data else 'not start with'} the demo tasks.",
+        not shown,
+        "the team's app should start with no demo tasks.",
         response=response,
-        expected="the demo tasks" if settings.demo_data else "no demo task",
-        hint="Build the app from the same Settings object you read, with "
-        '`checkpoint("03", settings)`.',
+        expected="no demo task in GET /tasks",
+        hint=f"demo_data false turns them off: {_DEFAULTS_WON}",
     )
-    wanted = f"max-age={settings.labels_max_age}"
-    response = probe.get("/labels")
-    probe.expect_status(
-        response, 200, "GET /labels", hint="Include the labels router in this app too."
+    _expect_labels_max_age(
+        probe,
+        TEAM["labels_max_age"],
+        hint="The team's labels_max_age is 5. A number written into the dependency is right "
+        "for one app only: read it from `request.app.state.settings`. If the dependency does "
+        f"that already, {_DEFAULTS_WON}",
     )
-    probe.expect(
-        _max_ages(response) == [wanted],
-        f"this app's labels_max_age is {settings.labels_max_age}, so its labels answers should "
-        f"say {wanted}.",
-        response=response,
-        expected=f"Cache-Control: {wanted} (got Cache-Control: "
-        f"{response.headers.get('cache-control')})",
-        hint="A number written in the dependency is right for one app only: read it from "
-        "`request.app.state.settings`, and include the router with that dependency.",
-    )
-    secret = settings.secret_key.get_secret_value()
-    for url in ("/openapi.json", "/labels", "/tasks"):
-        response = probe.get(url)
-        probe.expect(
-            secret not in response.text,
-            f"GET {url} shows the secret key.",
-            response=response,
-            expected="no secret in any answer",
-            hint="Never return a Settings object: it holds the secret key.",
-        )
