@@ -10,6 +10,10 @@ At the top level of a cell the region becomes `# YOUR CODE HERE`, so the cell st
 the check after it explains what is missing. Inside a function body it becomes
 `# YOUR CODE HERE` plus `raise NotImplementedError`, which the check reports when it calls it.
 
+Each check cell (tagged `check`) is also tagged `raises-exception` in the exercise: a failing
+check raises, and without that tag JupyterLab's Run All would stop at the first unsolved task
+and leave every cell below it unrun. Solutions keep only `check`: there, every check must pass.
+
 Run `python -m course.exercises` (or `make exercises`) after editing a solution.
 """
 
@@ -61,6 +65,9 @@ def make_exercise(solution: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in exercise.cells:
         if cell.cell_type != "code":
             continue
+        tags = cell.metadata.get("tags", [])
+        if "check" in tags and "raises-exception" not in tags:
+            cell.metadata["tags"] = [*tags, "raises-exception"]
         cell.source = stub_source(cell.source)
         cell.outputs = []
         cell.execution_count = None
