@@ -1,22 +1,47 @@
-# The course's commands. Each one bootstraps .venv from requirements.txt first (nothing global).
+# The course's commands. Each one first installs requirements.lock into .venv (nothing global).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Rebuilt whenever the pins or the project metadata change.
+LOCK := requirements.lock
+# Rebuilt whenever the lock or the project metadata change.
 INSTALLED := $(VENV)/.installed
 LESSONS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 SOLUTIONS := $(wildcard solutions/[0-9][0-9]_*.ipynb)
+# uv installs the lock in seconds: the uv on PATH if there is one, else the lock's own pinned uv,
+# which pip installs first. `make test INSTALLER=pip` installs with plain pip instead (slower).
+INSTALLER ?= uv
+UV := $(or $(shell command -v uv 2>/dev/null),$(BIN)/uv)
 
-.PHONY: lab test exercises execute serve bench install
+.PHONY: lab test exercises execute serve bench install lock
 
 install: $(INSTALLED)
 
-$(INSTALLED): requirements.txt pyproject.toml
+$(INSTALLED): $(LOCK) requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The course needs Python 3.11 or newer: run make with PYTHON=python3.11 (or newer).")'
+ifeq ($(INSTALLER),pip)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt -e .
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+else
+ifeq ($(UV),$(BIN)/uv)
+	$(PYTHON) -m venv $(VENV)
+	awk '/^uv==/ { found = 1 } found { print } found && !/\\$$/ { exit }' $(LOCK) > $(VENV)/bootstrap-uv.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps --only-binary :all: -r $(VENV)/bootstrap-uv.txt
+else
+	$(UV) venv --quiet --allow-existing --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')" $(VENV)
+endif
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+endif
 	@touch $@
+
+## make lock: after editing requirements.txt, resolve every package into requirements.lock with
+## hashes (kept versions stay unless `make lock LOCK_ARGS=--upgrade`). The lock also pins the
+## build backend from pyproject.toml, so the editable install builds offline.
+lock: $(INSTALLED)
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	| $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" $(LOCK_ARGS) --output-file $(LOCK) requirements.txt -
 
 # JupyterLab refuses to run as root unless told; containers and CI machines often are root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
@@ -39,9 +64,10 @@ execute: $(INSTALLED)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $(LESSONS) $(SOLUTIONS)
 	$(BIN)/python -m course.exercises
 
-## make serve: run Taskboard for real on http://127.0.0.1:8000 (docs at /docs)
+## make serve: run Taskboard for real on http://127.0.0.1:8000 (docs at /docs); the app is
+## [tool.fastapi] entrypoint in pyproject.toml
 serve: $(INSTALLED)
-	$(BIN)/fastapi run taskboard/main.py --host 127.0.0.1 --port 8000
+	$(BIN)/fastapi run --host 127.0.0.1 --port 8000
 
 ## make bench: time each lesson in a fresh kernel and the whole suite
 bench: $(INSTALLED)
