@@ -395,3 +395,17 @@ def test_success_lines_are_plain_text() -> None:
     for module in pkgutil.iter_modules(course.checks.__path__):
         for checker in checks_of(module.name.removeprefix("lesson")):
             assert "`" not in checker.success, checker.__name__  # type: ignore[attr-defined]
+
+
+def test_a_checks_own_words_for_a_crash_apply_only_to_the_exceptions_it_names() -> None:
+    # lesson01.read_task explains a KeyError on a known id (a text id used as a key); any
+    # other exception keeps the generic report.
+    app = FastAPI()
+
+    @app.get("/tasks/{task_id}")
+    def read(task_id: int) -> dict:
+        raise ZeroDivisionError
+
+    exc = failure(lesson01.read_task, app)
+    assert exc.problem == "your app raised ZeroDivisionError while answering."
+    assert exc.hint.startswith("Run the request yourself with TestClient(app)")

@@ -19,6 +19,7 @@ import textwrap
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, TypeVar
 
@@ -30,7 +31,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
-__all__ = ["REQUEST_TIMEOUT", "CheckFailed", "Probe", "check", "checks_of"]
+__all__ = ["REQUEST_TIMEOUT", "CheckFailed", "IfRaises", "Probe", "check", "checks_of"]
 
 # Seconds one request may take before the check gives up on it. Generous, because argon2 takes
 # about 0.3 s per password and Binder machines are slow; tests lower it.
@@ -133,6 +134,20 @@ def _sent_by(response: Response) -> str:
     return f"{request.method} {request.url.raw_path.decode()}" + (
         f" with JSON {body}" if body else ""
     )
+
+
+@dataclass(frozen=True)
+class IfRaises:
+    """What a check says when the learner's app raises while answering one request.
+
+    Without it the report is generic ("your app raised KeyError while answering"). `problem`
+    may name the exception as `{error}`; `only` limits it to exceptions of those class names.
+    """
+
+    hint: str
+    problem: str | None = None
+    expected: str | None = None
+    only: tuple[str, ...] = ()
 
 
 class _Hints:
@@ -331,7 +346,9 @@ class Probe:
         """The app under check, for what HTTP cannot show (such as a cached OpenAPI schema)."""
         return self._guard.app
 
-    def request(self, method: str, url: str, *, json_body: Any = None) -> Response:
+    def request(
+        self, method: str, url: str, *, json_body: Any = None, if_raises: IfRaises | None = None
+    ) -> Response:
         sent = _sent(method, url, json_body)
         try:
             response = _bounded(
@@ -349,7 +366,14 @@ class Probe:
             ) from None
         except Exception as exc:  # the learner's endpoint raised: report it, never crash
             problem, got, hint = _app_error(exc)
-            raise CheckFailed(self.task, problem, sent=sent, got=got, hint=hint) from None
+            expected = None
+            error = type(exc).__name__
+            if if_raises and (not if_raises.only or error in if_raises.only):
+                problem = (if_raises.problem or problem).format(error=error)
+                expected, hint = if_raises.expected, if_raises.hint
+            raise CheckFailed(
+                self.task, problem, sent=sent, got=got, expected=expected, hint=hint
+            ) from None
         self._note_who_answered()
         self._note_created(method, url, response)
         return response
@@ -376,8 +400,8 @@ class Probe:
         if isinstance(created, dict) and isinstance(created.get("id"), int):
             self.created.append(f"{url.rstrip('/')}/{created['id']}")
 
-    def get(self, url: str) -> Response:
-        return self.request("GET", url)
+    def get(self, url: str, *, if_raises: IfRaises | None = None) -> Response:
+        return self.request("GET", url, if_raises=if_raises)
 
     def create(self, url: str, body: Any, *, hint: str, hint_first: bool = False) -> dict[str, Any]:
         """POST `body` to `url` for something the check needs; expect 201 with the new `id`."""
@@ -407,7 +431,7 @@ class Probe:
         self.created.clear()
         return left
 
-    def openapi(self) -> tuple[Response, dict[str, Any]]:
+    def openapi(self, *, if_raises: IfRaises | None = None) -> tuple[Response, dict[str, Any]]:
         """GET /openapi.json, failing if it is a copy FastAPI cached before a later change.
 
         FastAPI builds the schema on the first call of `app.openapi()` and keeps it in
@@ -417,7 +441,7 @@ class Probe:
         """
         app = self.app
         had_copy = getattr(app, "openapi_schema", None) is not None
-        response = self.get("/openapi.json")
+        response = self.get("/openapi.json", if_raises=if_raises)
         self.expect_status(
             response,
             200,

@@ -8,7 +8,7 @@ from typing import Any
 
 from httpx2 import Response
 
-from course.checks import CheckFailed, Probe, check
+from course.checks import CheckFailed, IfRaises, Probe, check
 from taskboard.demo import demo_tasks
 
 # Ways to say that no task has this id; the task names no exact words.
@@ -44,18 +44,6 @@ def _ids(probe: Probe, response: Response, hint: str | None = None) -> list[int]
         hint="Return a list of the task dicts themselves, not their ids or a dict of them.",
     )
     return [task["id"] for task in body]
-
-
-def _get(probe: Probe, url: str, hint: str, *, only: str | None = None) -> Response:
-    """GET `url`; if the app raises (`only` this exception, if given), say so with `hint`."""
-    try:
-        return probe.get(url)
-    except CheckFailed as failed:
-        if probe.stuck or (only and (failed.got or "").partition(":")[0] != only):
-            raise
-        raise CheckFailed(
-            failed.task, failed.problem, sent=failed.sent, got=failed.got, hint=hint
-        ) from None
 
 
 def _declared_limit_default(probe: Probe) -> Any:
@@ -132,7 +120,7 @@ def list_tasks(probe: Probe) -> None:
         expected=f"a list of 1 task, one of those with ids {todo}",
         hint="Filter first, then cut the filtered list to `limit`.",
     )
-    response = _get(probe, "/tasks?limit=many", "Annotate it: `limit: int = 10`.")
+    response = probe.get("/tasks?limit=many", if_raises=IfRaises("Annotate it: `limit: int = 10`."))
     probe.expect_status(response, 422, "?limit=many", hint="Annotate it: `limit: int = 10`.")
     default = _declared_limit_default(probe)
     if default not in (None, 10):
@@ -181,7 +169,7 @@ def search_tasks(probe: Probe) -> None:
 @check("Task 4", "GET /tasks/{task_id} returns the task, a 404 that says so, or a 422.")
 def read_task(probe: Probe) -> None:
     for task_id, task in _demo_by_id().items():
-        response = _get(probe, f"/tasks/{task_id}", _INT_ID, only="KeyError")
+        response = probe.get(f"/tasks/{task_id}", if_raises=IfRaises(_INT_ID, only=("KeyError",)))
         probe.expect_status(response, 200, f"GET /tasks/{task_id}", hint=_INT_ID)
         body = probe.json(response)
         probe.expect(
@@ -193,7 +181,9 @@ def read_task(probe: Probe) -> None:
             expected=f'{{"id": {task_id}, "title": "{task["title"]}", ...}}',
             hint="Look the task up with TASKS[task_id] and return it.",
         )
-    response = _get(probe, "/tasks/first", "Annotate the parameter: `task_id: int`.")
+    response = probe.get(
+        "/tasks/first", if_raises=IfRaises("Annotate the parameter: `task_id: int`.")
+    )
     # An untyped task_id reaches the learner's own 404, which reads like a missing route.
     probe.expect_status(
         response,
@@ -202,7 +192,7 @@ def read_task(probe: Probe) -> None:
         hint="Annotate the parameter: `task_id: int`.",
         hint_first=True,
     )
-    response = _get(probe, "/tasks/999", _HTTP_404)
+    response = probe.get("/tasks/999", if_raises=IfRaises(_HTTP_404))
     probe.expect_status(response, 404, "An unknown id", hint=_HTTP_404)
     body = probe.json(response)
     detail = body.get("detail") if isinstance(body, dict) else None
@@ -220,7 +210,7 @@ def read_task(probe: Probe) -> None:
     )
     # Task 4 says so: /tasks/{task_id} declared first would take "search" for an id.
     order = _ROUTE_ORDER.replace("/tasks/search", "/tasks/search (Task 3)", 1)
-    response = _get(probe, "/tasks/search?q=api", order)
+    response = probe.get("/tasks/search?q=api", if_raises=IfRaises(order))
     probe.expect(
         response.status_code == 200 and isinstance(probe.json(response), list),
         "/tasks/search from Task 3 should keep working.",

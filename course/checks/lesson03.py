@@ -8,9 +8,7 @@ documents is real (a documented example is sent, and must be accepted).
 import json
 from typing import Any
 
-from pydantic import ValidationError
-
-from course.checks import CheckFailed, Probe, check
+from course.checks import CheckFailed, IfRaises, Probe, check
 from taskboard.models import ChecklistItem
 
 
@@ -30,35 +28,19 @@ def _expect_in_schema(
         )
 
 
-def _schema(probe: Probe) -> dict[str, Any]:
-    """The app's /openapi.json; metadata FastAPI refuses to build it from is named as such.
+# FastAPI checks the whole schema against OpenAPI's rules when it builds it, so metadata it
+# refuses (a contact url that is not a URL) fails every request for /openapi.json.
+_REFUSED_METADATA = IfRaises(
+    "info.contact is the app's contact, tags the list in its openapi_tags (tags.0 its first "
+    "dict): correct that value and run its cell again.",
+    problem="FastAPI could not build /openapi.json from your app's metadata.",
+    only=("ValidationError",),
+)
 
-    FastAPI checks the whole schema against OpenAPI's rules when it builds it, so a contact
-    whose url is not a URL fails every request for /openapi.json. The check builds the schema
-    first to say which value it refused, and leaves the app's cached copy as it was.
-    """
-    app = probe.app
-    # Only without a cached copy: building one would replace the learner's (and FastAPI keeps
-    # a cached copy until the routes change, which a restored copy would no longer notice).
-    if callable(getattr(app, "openapi", None)) and getattr(app, "openapi_schema", None) is None:
-        try:
-            app.openapi()
-        except ValidationError as exc:
-            error = exc.errors()[0] if exc.errors() else {}
-            where = ".".join(str(part) for part in error.get("loc", ()))
-            raise CheckFailed(
-                probe.task,
-                "FastAPI could not build /openapi.json from your app's metadata.",
-                sent="GET /openapi.json",
-                got=f"{where}: {error.get('msg', exc)}; it is {error.get('input')!r:.80}",
-                hint="info.contact is the app's contact, tags the list in its openapi_tags "
-                "(tags.0 its first dict): correct that value and run its cell again.",
-            ) from None
-        except Exception:  # anything else wrong: the request below reports it
-            pass
-        finally:
-            app.openapi_schema = None
-    return probe.openapi()[1]
+
+def _schema(probe: Probe) -> dict[str, Any]:
+    """The app's /openapi.json; metadata FastAPI refuses to build it from is named as such."""
+    return probe.openapi(if_raises=_REFUSED_METADATA)[1]
 
 
 def _operations(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -327,19 +309,19 @@ def add_checklist_item(probe: Probe) -> None:
         hint_first=True,  # the route exists (it answered 201): a bare "Not Found" came from it
     )
     declare = "Declare the body as a ChecklistItem: FastAPI then refuses it before your code runs."
-    try:
-        empty = probe.request("POST", url, json_body={"text": ""})
-    except CheckFailed as failed:  # the body got past FastAPI, and ChecklistItem refused it later
-        if "ValidationError" not in failed.problem:
-            raise
-        raise CheckFailed(
-            probe.task,
-            "an item with empty text should answer 422, and your code failed on it instead.",
-            sent=failed.sent,
-            got=failed.got,
+    # The body got past FastAPI when ChecklistItem refuses it later, in the learner's code.
+    empty = probe.request(
+        "POST",
+        url,
+        json_body={"text": ""},
+        if_raises=IfRaises(
+            declare,
+            problem="an item with empty text should answer 422, and your code failed on it "
+            "instead.",
             expected="status 422",
-            hint=declare,
-        ) from None
+            only=("ValidationError",),
+        ),
+    )
     probe.expect_status(empty, 422, "An item with empty text", hint=declare)
 
     schema = _schema(probe)
