@@ -1,9 +1,11 @@
-"""The app factory. `fastapi run taskboard/main.py` serves the module-level `app`."""
+"""The app factory. `fastapi run` serves the module-level `app` (see [tool.fastapi] in pyproject.toml)."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from starlette.types import ExceptionHandler
 
 from taskboard.api.main import FEATURES
 from taskboard.core.config import Settings
@@ -28,8 +30,8 @@ def create_app(settings: Settings | None = None, features: Sequence[Feature] = F
     one's for the same exception or name.
     """
     settings = settings or Settings()
-    docs: dict[str, object] = {}
-    handlers: dict[int | type[Exception], object] = {}
+    docs: dict[str, Any] = {}
+    handlers: dict[int | type[Exception], ExceptionHandler] = {}
     for feature in features:
         docs |= feature.docs
         handlers |= feature.exception_handlers

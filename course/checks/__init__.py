@@ -369,7 +369,7 @@ class Probe:
             expected = None
             error = type(exc).__name__
             if if_raises and (not if_raises.only or error in if_raises.only):
-                problem = (if_raises.problem or problem).format(error=error)
+                problem = (if_raises.problem or problem).replace("{error}", error)
                 expected, hint = if_raises.expected, if_raises.hint
             raise CheckFailed(
                 self.task, problem, sent=sent, got=got, expected=expected, hint=hint
@@ -429,7 +429,7 @@ class Probe:
             if response.status_code not in (200, 202, 204, 404):
                 left.append(url)
         self.created.clear()
-        return left
+        return left[::-1]  # deleted newest first, named in the order they were created
 
     def openapi(self, *, if_raises: IfRaises | None = None) -> tuple[Response, dict[str, Any]]:
         """GET /openapi.json, failing if it is a copy FastAPI cached before a later change.
