@@ -10,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,19 +24,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll `url` until it answers; fail early if the process exits, or after `timeout` s."""
+def poll(
+    url: str,
+    *,
+    timeout: float,
+    accept: Callable[[httpx.Response], bool] = lambda response: True,
+    process: subprocess.Popen[bytes] | None = None,
+    nudge: Callable[[], None] | None = None,
+    nudge_every: float = 2.0,
+) -> httpx.Response:
+    """GET `url` until an answer is accepted, and return it.
+
+    Gives up after `timeout` seconds, or at once if `process` (the server) has exited. A
+    server that is not listening yet (restarting, say) is simply asked again; `nudge`, if
+    given, is called every `nudge_every` seconds while nothing is accepted.
+    """
     deadline = time.monotonic() + timeout
+    next_nudge = time.monotonic() + nudge_every
     while True:
         try:
-            httpx.get(url, timeout=1)
-            return
+            response = httpx.get(url, timeout=1)
+            if accept(response):
+                return response
         except httpx.TransportError:
-            if process.poll() is not None:
+            if process is not None and process.poll() is not None:
                 raise RuntimeError(f"the server exited with code {process.returncode}") from None
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"no answer from {url} within {timeout} s") from None
-            time.sleep(0.1)
+        now = time.monotonic()
+        if now > deadline:
+            raise TimeoutError(f"no accepted answer from {url} within {timeout} s")
+        if nudge is not None and now > next_nudge:
+            nudge()
+            next_nudge = now + nudge_every
+        time.sleep(0.1)
 
 
 @contextmanager
@@ -62,7 +81,7 @@ def running_server(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base_url + ready_path, process, timeout)
+        poll(base_url + ready_path, timeout=timeout, process=process)
         yield base_url
     finally:
         if process.poll() is None:
