@@ -20,6 +20,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "02": (taskboard_features.EDITING, taskboard_features.USERS),
     "03": (
         taskboard_features.API_DOCS,
+        taskboard_features.OFFLINE_DOCS,
         taskboard_features.CHECKLIST,
         taskboard_features.LEGACY_PATHS,
     ),

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.types import ExceptionHandler
 
+from taskboard import __version__
 from taskboard.api.main import FEATURES
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature, combined_lifespan
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, features: Sequence[Feature] = F
         handlers |= feature.exception_handlers
     app = FastAPI(
         title=settings.project_name,
-        version=settings.version,
+        version=__version__,
         generate_unique_id_function=operation_id,
         openapi_tags=[dict(tag) for feature in features for tag in feature.tags] or None,
         dependencies=[dependency for feature in features for dependency in feature.dependencies],

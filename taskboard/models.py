@@ -6,9 +6,9 @@ returns. Input models forbid unknown fields, so a typo such as `"titel"` is a 42
 """
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import MISSING, BaseModel, ConfigDict, Field
 
 from taskboard.demo import demo_tasks
 
@@ -61,30 +61,39 @@ class TaskCreate(TaskBase):
     model_config = ConfigDict(extra="forbid")
 
 
-def _without_defaults(schema: dict[str, Any]) -> None:
-    """Drop `default` from a partial update's JSON Schema: a field left out is left unchanged.
-
-    Pydantic would document `"default": null` even on `title`, where null is refused with a 422.
-    """
-    for field_schema in schema.get("properties", {}).values():
-        field_schema.pop("default", None)
-
-
 class TaskUpdate(BaseModel):
     """A partial change: every field may be left out, and only the fields sent are changed.
 
-    The types are not `X | None` (except `description`, which may be cleared): a client may leave
-    `title` out, but `{"title": null}` is a 422 rather than a task without a title.
+    Only `description` may be cleared with `null`: `{"title": null}` is a 422.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_without_defaults)
+    # MISSING is Pydantic's "not sent" marker, distinct from None: a field left out stays MISSING
+    # and `model_dump()` leaves it out, so the types say exactly what a client may send.
+    model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    status: TaskStatus = Field(default=None)
-    priority: int = Field(default=None, ge=1, le=5)
-    labels: list[Label] = Field(default=None, max_length=10)
-    checklist: list[ChecklistItem] = Field(default=None, max_length=MAX_CHECKLIST_ITEMS)
+    title: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    description: str | MISSING | None = Field(default=MISSING, max_length=2000)
+    status: TaskStatus | MISSING = MISSING
+    priority: int | MISSING = Field(default=MISSING, ge=1, le=5)
+    labels: list[Label] | MISSING = Field(default=MISSING, max_length=10)
+    checklist: list[ChecklistItem] | MISSING = Field(
+        default=MISSING, max_length=MAX_CHECKLIST_ITEMS
+    )
+
+
+class TaskFilters(BaseModel):
+    """The query parameters of `GET /tasks`, declared once as a model.
+
+    An unknown parameter (`?stauts=todo`) is a 422 instead of being silently ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TaskStatus | None = None
+    label: list[Label] = Field(
+        default_factory=list, description="Only tasks with every one of these labels."
+    )
+    limit: int = Field(default=10, ge=1, le=100, description="At most this many tasks.")
 
 
 class TaskPublic(TaskBase):

@@ -9,8 +9,8 @@ from taskboard.models import (
     MAX_CHECKLIST_ITEMS,
     ChecklistItem,
     TaskCreate,
+    TaskFilters,
     TaskPublic,
-    TaskStatus,
     UserCreate,
     UserInDB,
 )
@@ -68,9 +68,16 @@ class Store:
     def with_demo_data(cls) -> "Store":
         return cls([TaskPublic.model_validate(task) for task in demo_tasks()])
 
-    def list_tasks(self, *, status: TaskStatus | None = None, limit: int = 10) -> list[TaskPublic]:
-        tasks = [task for task in self._tasks.values() if status is None or task.status == status]
-        return tasks[:limit]
+    def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
+        """Tasks in creation order that match every filter, at most `filters.limit` of them."""
+        filters = filters or TaskFilters()
+        tasks = [
+            task
+            for task in self._tasks.values()
+            if (filters.status is None or task.status == filters.status)
+            and set(filters.label) <= set(task.labels)
+        ]
+        return tasks[: filters.limit]
 
     def search(self, text: str) -> list[TaskPublic]:
         needle = text.casefold()

@@ -20,7 +20,7 @@ import course.checks
 from course import checkpoint
 from course.checks import RERUN, CheckFailed, checks_of, lesson00, lesson01, lesson02
 from taskboard.demo import demo_tasks
-from taskboard.models import TaskCreate, TaskPublic
+from taskboard.models import TaskCreate, TaskFilters, TaskPublic
 from tests.checking import failure
 
 TASKS = {task["id"]: task for task in demo_tasks()}
@@ -359,9 +359,9 @@ def test_a_cell_run_again_unchanged_still_passes(monkeypatch: pytest.MonkeyPatch
 
 def test_a_check_deletes_what_it_created(capsys: pytest.CaptureFixture[str]) -> None:
     app = checkpoint("02")
-    before = [task.id for task in app.state.store.list_tasks(limit=100)]
+    before = [task.id for task in app.state.store.list_tasks(TaskFilters(limit=100))]
     lesson02.create_task(app)
-    assert [task.id for task in app.state.store.list_tasks(limit=100)] == before
+    assert [task.id for task in app.state.store.list_tasks(TaskFilters(limit=100))] == before
     assert capsys.readouterr().out.count("\n") == 1  # the success line only
 
 

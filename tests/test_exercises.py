@@ -1,5 +1,6 @@
 """exercises/ comes from solutions/: it is up to date, its stubs run, and its checks fail kindly."""
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -33,10 +34,21 @@ def test_indented_region_becomes_a_raise_at_its_indentation() -> None:
     assert stub_source(source) == "def f():\n    # YOUR CODE HERE\n    raise NotImplementedError"
 
 
+def test_a_region_without_an_end_line_ends_with_its_cell() -> None:
+    source = "x = 1\n# BEGIN SOLUTION\ndef f():\n    return 2"
+    assert stub_source(source) == "x = 1\n# YOUR CODE HERE"
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_solution_region_ends_in_blank_lines(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    padded = [c.source for c in nb.cells if re.search(r"\n\s*\n\s*# END SOLUTION", c.source)]
+    assert not padded, "end the region with its cell and drop the END line"
+
+
 @pytest.mark.parametrize(
     "source",
     [
-        "# BEGIN SOLUTION\nx = 1",
         "x = 1\n# END SOLUTION",
         "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION",
     ],

@@ -7,8 +7,9 @@ from fastapi import Depends, Request
 from taskboard.store import Store
 
 
-def get_store(request: Request) -> Store:
-    # The store belongs to the app that serves the request, so each app has its own tasks.
+async def get_store(request: Request) -> Store:
+    # `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop
+    # for what is one attribute read. The store belongs to the app that serves the request, so each app has its own tasks.
     return request.app.state.store
 
 

@@ -6,7 +6,7 @@ template) and whatever else it needs. `create_app` uses them all; a deployment m
 
 from fastapi.exceptions import RequestValidationError
 
-from taskboard.api.routes import checklist, health, labels, tasks, users
+from taskboard.api.routes import checklist, docs, health, labels, tasks, users
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
@@ -62,6 +62,13 @@ API_DOCS = Feature(
     ),
 )
 
+# /docs and /redoc with their JavaScript and CSS served by the app itself, so they work offline.
+OFFLINE_DOCS = Feature(
+    name="offline-docs",
+    routers=(docs.router,),
+    docs={"docs_url": None, "redoc_url": None},
+)
+
 CHECKLIST = Feature(
     name="checklist",
     routers=(checklist.router,),
@@ -84,6 +91,7 @@ FEATURES: tuple[Feature, ...] = (
     EDITING,
     USERS,
     API_DOCS,
+    OFFLINE_DOCS,
     CHECKLIST,
     LEGACY_PATHS,
     LABELS,

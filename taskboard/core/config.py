@@ -31,7 +31,6 @@ class Settings(BaseSettings):
     )
 
     project_name: str = "Taskboard"
-    version: str = "0.1.0"
     # Seed a few example tasks so a fresh app has something to show; production turns it off.
     demo_data: bool = True
     # Seconds a client may reuse an answer of the labels routes (the Cache-Control max-age).

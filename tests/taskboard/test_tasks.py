@@ -1,3 +1,4 @@
+import pytest
 from fastapi.testclient import TestClient
 
 from taskboard.core.config import Settings
@@ -30,6 +31,19 @@ def test_list_rejects_unknown_status_and_bad_limits(client: TestClient) -> None:
         assert response.json()["detail"][0]["loc"][0] == "query"
 
 
+def test_list_filters_by_every_label_given(client: TestClient) -> None:
+    assert [task["id"] for task in client.get("/tasks?label=api").json()] == [3, 4]
+    assert [task["id"] for task in client.get("/tasks?label=api&label=review").json()] == [4]
+    assert client.get("/tasks?label=api&status=done").json() == []
+
+
+def test_list_refuses_an_unknown_parameter_rather_than_ignoring_it(client: TestClient) -> None:
+    response = client.get("/tasks?stauts=todo")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "extra_forbidden"
+    assert client.get("/tasks?label=Not A Label").status_code == 422
+
+
 def test_search_matches_titles_ignoring_case(client: TestClient) -> None:
     response = client.get("/tasks/search", params={"q": "API"})
     assert [task["id"] for task in response.json()] == [3, 4]
@@ -55,8 +69,9 @@ def test_read_unknown_task_is_404_with_a_detail(client: TestClient) -> None:
     assert response.json() == {"detail": "Task 999 not found"}
 
 
-def test_read_task_needs_an_integer_id(client: TestClient) -> None:
-    response = client.get("/tasks/three")
+@pytest.mark.parametrize("task_id", ["three", "0", "-1"])
+def test_read_task_needs_a_positive_integer_id(client: TestClient, task_id: str) -> None:
+    response = client.get(f"/tasks/{task_id}")
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["path", "task_id"]
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from taskboard.api.deps import StoreDep
-from taskboard.api.routes.tasks import TASK_NOT_FOUND
+from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
 from taskboard.models import ChecklistItem, ErrorMessage, TaskPublic
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 )
 async def add_checklist_item(
     store: StoreDep,
-    task_id: int,
+    task_id: TaskId,
     item: Annotated[
         ChecklistItem,
         Body(openapi_examples={"step": {"summary": "A new step", "value": {"text": "Tag it"}}}),

@@ -6,13 +6,17 @@ the writes out; `taskboard/api/main.py` puts each in its own feature.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Path, Query
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import ErrorMessage, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+from taskboard.models import ErrorMessage, TaskCreate, TaskFilters, TaskPublic, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 write_router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# Every route that takes a task id validates it the same way: ids start at 1, so 0 or -1 is a 422
+# (the request is malformed), while an id that could exist but doesn't is a 404.
+TaskId = Annotated[int, Path(ge=1, description="The task's id.")]
 
 # An unknown task_id raises TaskNotFound in the store; taskboard/errors.py answers 404 with the
 # ErrorMessage shape, which `responses` documents for every route that takes a task_id.
@@ -48,13 +52,10 @@ UPDATE_EXAMPLES: dict[str, Any] = {
 
 
 @router.get("", summary="List tasks")
-async def list_tasks(
-    store: StoreDep,
-    status: TaskStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-) -> list[TaskPublic]:
-    """Tasks in the order they were created, optionally only those with one `status`."""
-    return store.list_tasks(status=status, limit=limit)
+async def list_tasks(store: StoreDep, filters: Annotated[TaskFilters, Query()]) -> list[TaskPublic]:
+    """Tasks in the order they were created, optionally only those with one `status` and
+    every `label` given (`?label=api&label=review`)."""
+    return store.list_tasks(filters)
 
 
 @write_router.post(
@@ -75,7 +76,7 @@ async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) 
 
 
 @router.get("/{task_id}", summary="Read a task", responses=TASK_NOT_FOUND)
-async def read_task(store: StoreDep, task_id: int) -> TaskPublic:
+async def read_task(store: StoreDep, task_id: TaskId) -> TaskPublic:
     """One task, by its id."""
     return store.get(task_id)
 
@@ -83,19 +84,19 @@ async def read_task(store: StoreDep, task_id: int) -> TaskPublic:
 @write_router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
 async def update_task(
     store: StoreDep,
-    task_id: int,
+    task_id: TaskId,
     task_in: Annotated[TaskUpdate, Body(openapi_examples=UPDATE_EXAMPLES)],
 ) -> TaskPublic:
     """Change only the fields sent; a field left out keeps its value.
 
     `description` may be cleared with `null`; the other fields refuse `null`.
     """
-    return store.update(task_id, task_in.model_dump(exclude_unset=True))
+    return store.update(task_id, task_in.model_dump())
 
 
 @write_router.delete(
     "/{task_id}", status_code=204, summary="Delete a task", responses=TASK_NOT_FOUND
 )
-async def delete_task(store: StoreDep, task_id: int) -> None:
+async def delete_task(store: StoreDep, task_id: TaskId) -> None:
     """Remove the task for good. The answer has no body."""
     store.delete(task_id)

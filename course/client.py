@@ -3,16 +3,17 @@
 Each method is named after an `operationId`, sends the request the schema describes and returns
 the model the schema promises, so calling code gets `TaskPublic` objects, not dicts:
 
-    with httpx.Client(base_url="http://127.0.0.1:8000") as http:      # a real server
+    with httpx2.Client(base_url="http://127.0.0.1:8000") as http:      # a real server
         board = TaskboardClient(http)
         task = board.create_task(TaskCreate(title="Ship it"))
 
 In tests, pass `TestClient(app)` instead: the same client then calls the app in-process.
-tests/taskboard/test_client.py checks that the methods and `OPERATIONS` still match the schema,
+tests/test_client.py checks that the methods and `OPERATIONS` still match the schema,
 so the client and the API cannot drift apart. (A client in another language would generate its
 models from /openapi.json; this one imports them from taskboard.models, the schema's source.)
 """
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
@@ -54,7 +55,7 @@ class Response(Protocol):
 
 
 class HTTPClient(Protocol):
-    """What the client needs: `httpx.Client` and Starlette's `TestClient` both have it."""
+    """What the client needs: `httpx2.Client` and Starlette's `TestClient` both have it."""
 
     def request(
         self, method: str, url: str, *, params: Any = None, json: Any = None
@@ -100,10 +101,11 @@ class TaskboardClient:
     def health(self) -> dict[str, str]:
         return self._call("health")
 
-    def list_tasks(self, status: TaskStatus | None = None, limit: int = 10) -> list[TaskPublic]:
-        return _TASKS.validate_python(
-            self._call("list_tasks", params={"status": status, "limit": limit})
-        )
+    def list_tasks(
+        self, status: TaskStatus | None = None, label: Sequence[str] = (), limit: int = 10
+    ) -> list[TaskPublic]:
+        params = {"status": status, "label": list(label) or None, "limit": limit}
+        return _TASKS.validate_python(self._call("list_tasks", params=params))
 
     def create_task(self, task_in: TaskCreate) -> TaskPublic:
         body = task_in.model_dump(mode="json", exclude_unset=True)
@@ -117,8 +119,9 @@ class TaskboardClient:
         return TaskPublic.model_validate(data)
 
     def update_task(self, task_id: int, task_in: TaskUpdate) -> TaskPublic:
-        # exclude_unset: only the fields the caller set are sent, as PATCH expects.
-        body = task_in.model_dump(mode="json", exclude_unset=True)
+        # A field the caller left out is MISSING, so model_dump() leaves it out: PATCH sends only
+        # the fields to change.
+        body = task_in.model_dump(mode="json")
         data = self._call("update_task", path_params={"task_id": task_id}, body=body)
         return TaskPublic.model_validate(data)
 

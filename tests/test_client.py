@@ -6,14 +6,14 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from course import checkpoint
+from course.client import OPERATIONS, TaskboardClient, TaskboardError
 from course.server import free_port, running_server
-from taskboard.client import OPERATIONS, TaskboardClient, TaskboardError
 from taskboard.models import (
     ChecklistItem,
     TaskCreate,
@@ -25,7 +25,7 @@ from taskboard.models import (
 
 PASSWORD = "a long enough passphrase"
 FASTAPI = Path(sys.executable).with_name("fastapi")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -56,6 +56,7 @@ def test_read_and_list_return_models(board: TaskboardClient) -> None:
     assert isinstance(task, TaskPublic)
     assert task.title == "Draft the task API"
     assert [t.id for t in board.list_tasks(status="todo", limit=1)] == [3]
+    assert [t.id for t in board.list_tasks(label=["api", "review"])] == [4]
     assert [t.id for t in board.search_tasks("api")] == [3, 4]
     assert board.health() == {"status": "ok"}
 
@@ -90,12 +91,12 @@ def test_a_422_carries_the_error_list(board: TaskboardClient) -> None:
     assert refused.value.detail[0]["loc"] == ["query", "limit"]
 
 
-def test_it_works_against_a_real_server_over_httpx() -> None:
+def test_it_works_against_a_real_server_over_httpx2() -> None:
     port = free_port()
     command = [str(FASTAPI), "run", "taskboard/main.py", "--host", "127.0.0.1", "--port", str(port)]
     with (
         running_server(command, port=port, cwd=ROOT, ready_path="/health") as url,
-        httpx.Client(base_url=url) as http,
+        httpx2.Client(base_url=url) as http,
     ):
         board = TaskboardClient(http)
         assert board.read_task(1).title == "Write the README"
@@ -121,7 +122,7 @@ def test_every_operation_of_the_schema_has_a_method_and_no_method_is_extra(
     live = {
         op_id for op_id, (_, _, op) in _by_operation_id(schema).items() if not op.get("deprecated")
     }
-    assert set(OPERATIONS) == live, "update OPERATIONS and the methods in taskboard/client.py"
+    assert set(OPERATIONS) == live, "update OPERATIONS and the methods in course/client.py"
     assert set(_methods()) == live
 
 
