@@ -12,7 +12,7 @@ SOLUTIONS := $(wildcard solutions/[0-9][0-9]_*.ipynb)
 INSTALLER ?= uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(BIN)/uv)
 
-.PHONY: lab test exercises execute serve bench install lock
+.PHONY: lab test exercises execute serve bench screenshots install lock
 
 install: $(INSTALLED)
 
@@ -72,3 +72,8 @@ serve: $(INSTALLED)
 ## make bench: time each lesson in a fresh kernel and the whole suite
 bench: $(INSTALLED)
 	$(BIN)/python scripts/bench.py
+
+## make screenshots: the pictures of /docs and /redoc that lessons 01 and 03 show, taken in
+## Chromium (Debian's `chromium` package; never `playwright install`)
+screenshots: $(INSTALLED)
+	$(BIN)/python scripts/screenshots.py

@@ -12,7 +12,7 @@ LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 EVERY = LESSONS + sorted((ROOT / "solutions").glob("*.ipynb"))
 EVERY += sorted((ROOT / "exercises").glob("*.ipynb"))
 CATCH_UP = re.compile(r'checkpoint\("(\d\d)"\)')
-LINK = re.compile(r"\]\(([^)#\s]+\.ipynb)")
+LINK = re.compile(r"\]\(([^)#\s]+\.(?:ipynb|png))")
 
 
 def _code_cells(path: Path) -> list[nbformat.NotebookNode]:
@@ -51,8 +51,8 @@ def test_there_is_a_lesson_for_each_exercise() -> None:
 
 
 @pytest.mark.parametrize("path", EVERY, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_links_point_to_notebooks_that_exist(path: Path) -> None:
+def test_links_point_to_notebooks_and_images_that_exist(path: Path) -> None:
     cells = nbformat.read(path, as_version=4).cells
     text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     missing = [t for t in LINK.findall(text) if not (path.parent / t).exists()]
-    assert not missing, f"links to notebooks that do not exist yet: {missing}"
+    assert not missing, f"links to notebooks or images that do not exist: {missing}"

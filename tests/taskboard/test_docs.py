@@ -49,3 +49,8 @@ def test_the_oauth2_redirect_page_is_served_beside_swagger_ui(client: TestClient
 def test_the_docs_pages_are_not_operations_of_the_api(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path.startswith(("/docs", "/redoc", "/static"))]
+
+
+def test_redoc_may_load_images_from_the_app_only(client: TestClient) -> None:
+    # ReDoc's script would fetch Redocly's logo from a CDN; the policy stops the browser trying.
+    assert client.get("/redoc").headers["content-security-policy"] == "img-src 'self' data:"
