@@ -10,7 +10,8 @@ the model the schema promises, so calling code gets `TaskPublic` objects, not di
 In tests, pass `TestClient(app)` instead: the same client then calls the app in-process.
 tests/test_client.py checks that the methods and `OPERATIONS` still match the schema,
 so the client and the API cannot drift apart. (A client in another language would generate its
-models from /openapi.json; this one imports them from taskboard.models, the schema's source.)
+models from /openapi.json; this one imports them from taskboard.models, the schema's source.
+Lesson 03 says why it is written by hand rather than generated.)
 """
 
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ from pydantic import TypeAdapter
 
 from taskboard.models import (
     ChecklistItem,
+    CommentCreate,
+    CommentPublic,
     TaskCreate,
     TaskPublic,
     TaskStatus,
@@ -38,6 +41,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "update_task": ("PATCH", "/tasks/{task_id}"),
     "delete_task": ("DELETE", "/tasks/{task_id}"),
     "add_checklist_item": ("POST", "/tasks/{task_id}/checklist"),
+    "add_comment": ("POST", "/tasks/{task_id}/comments"),
+    "list_comments": ("GET", "/tasks/{task_id}/comments"),
     "list_labels": ("GET", "/labels"),
     "list_label_tasks": ("GET", "/labels/{label}/tasks"),
     "create_user": ("POST", "/users"),
@@ -45,6 +50,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 }
 
 _TASKS = TypeAdapter(list[TaskPublic])
+_COMMENTS = TypeAdapter(list[CommentPublic])
 
 
 class Response(Protocol):
@@ -132,6 +138,15 @@ class TaskboardClient:
         body = item.model_dump(mode="json", exclude_unset=True)
         data = self._call("add_checklist_item", path_params={"task_id": task_id}, body=body)
         return TaskPublic.model_validate(data)
+
+    def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
+        body = comment_in.model_dump(mode="json", exclude_unset=True)
+        data = self._call("add_comment", path_params={"task_id": task_id}, body=body)
+        return CommentPublic.model_validate(data)
+
+    def list_comments(self, task_id: int) -> list[CommentPublic]:
+        data = self._call("list_comments", path_params={"task_id": task_id})
+        return _COMMENTS.validate_python(data)
 
     def list_labels(self) -> dict[str, int]:
         return self._call("list_labels")

@@ -135,6 +135,37 @@ class UserPublic(UserBase):
     id: int
 
 
+class CommentKind(StrEnum):
+    note = "note"
+    question = "question"
+
+
+class Attachment(BaseModel):
+    """A link attached to a comment, nested inside it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["design.pdf"])
+    url: str = Field(max_length=2000, pattern=r"^https://", examples=["https://example.com/a.pdf"])
+
+
+class CommentCreate(BaseModel):
+    """What a client sends to comment on a task: only `text` is required."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=500)
+    kind: CommentKind = CommentKind.note
+    attachments: list[Attachment] = Field(default_factory=list, max_length=10)
+
+
+class CommentPublic(CommentCreate):
+    """A comment as the API returns it."""
+
+    id: int
+    task_id: int
+
+
 class ErrorMessage(BaseModel):
     """The body of every error Taskboard raises itself (404, 409): one sentence saying what is wrong.
 

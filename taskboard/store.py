@@ -8,6 +8,8 @@ from taskboard.demo import demo_tasks
 from taskboard.models import (
     MAX_CHECKLIST_ITEMS,
     ChecklistItem,
+    CommentCreate,
+    CommentPublic,
     TaskCreate,
     TaskFilters,
     TaskPublic,
@@ -61,6 +63,8 @@ class Store:
         self._tasks: dict[int, TaskPublic] = {task.id: task for task in tasks or []}
         # Ids come from counters, never reused after a delete, as a database sequence would.
         self._next_task_id = max(self._tasks, default=0) + 1
+        self._comments: dict[int, CommentPublic] = {}
+        self._next_comment_id = 1
         self._users: dict[int, UserInDB] = {}
         self._next_user_id = 1
 
@@ -109,8 +113,26 @@ class Store:
         return self.update(task_id, {"checklist": [*task.checklist, item]})
 
     def delete(self, task_id: int) -> None:
+        """Remove the task and its comments."""
         self.get(task_id)
         del self._tasks[task_id]
+        self._comments = {
+            id_: comment for id_, comment in self._comments.items() if comment.task_id != task_id
+        }
+
+    def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
+        self.get(task_id)
+        comment = CommentPublic(
+            id=self._next_comment_id, task_id=task_id, **comment_in.model_dump()
+        )
+        self._comments[comment.id] = comment
+        self._next_comment_id += 1
+        return comment
+
+    def list_comments(self, task_id: int) -> list[CommentPublic]:
+        """The task's comments, oldest first."""
+        self.get(task_id)
+        return [comment for comment in self._comments.values() if comment.task_id == task_id]
 
     def create_user(self, user_in: UserCreate) -> UserInDB:
         if any(user.username == user_in.username for user in self._users.values()):

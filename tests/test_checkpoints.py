@@ -24,6 +24,8 @@ OPERATIONS_ADDED_BY = {
         "POST /tasks",
         "PATCH /tasks/{task_id}",
         "DELETE /tasks/{task_id}",
+        "POST /tasks/{task_id}/comments",
+        "GET /tasks/{task_id}/comments",
         "POST /users",
         "GET /users/{user_id}",
     },

@@ -1,7 +1,6 @@
 """Lesson 03: the typed client calls the app in-process, and cannot drift from its schema."""
 
 import inspect
-import sys
 import typing
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,10 @@ from pydantic import BaseModel
 
 from course import checkpoint
 from course.client import OPERATIONS, TaskboardClient, TaskboardError
-from course.server import free_port, running_server
+from course.server import fastapi_command, free_port, running_server
 from taskboard.models import (
     ChecklistItem,
+    CommentCreate,
     TaskCreate,
     TaskPublic,
     TaskUpdate,
@@ -24,7 +24,6 @@ from taskboard.models import (
 )
 
 PASSWORD = "a long enough passphrase"
-FASTAPI = Path(sys.executable).with_name("fastapi")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -69,6 +68,8 @@ def test_a_task_round_trip(board: TaskboardClient) -> None:
     with_item = board.add_checklist_item(created.id, ChecklistItem(text="Write the docs"))
     assert [item.text for item in with_item.checklist] == ["Write the docs"]
     assert board.list_label_tasks("sdk") == [with_item]
+    comment = board.add_comment(created.id, CommentCreate(text="Docs first?", kind="question"))
+    assert board.list_comments(created.id) == [comment]
     board.delete_task(created.id)
     with pytest.raises(TaskboardError) as gone:
         board.read_task(created.id)
@@ -93,7 +94,9 @@ def test_a_422_carries_the_error_list(board: TaskboardClient) -> None:
 
 def test_it_works_against_a_real_server_over_httpx2() -> None:
     port = free_port()
-    command = [str(FASTAPI), "run", "taskboard/main.py", "--host", "127.0.0.1", "--port", str(port)]
+    command = fastapi_command(
+        "run", "taskboard/main.py", "--host", "127.0.0.1", "--port", str(port)
+    )
     with (
         running_server(command, port=port, cwd=ROOT, ready_path="/health") as url,
         httpx2.Client(base_url=url) as http,

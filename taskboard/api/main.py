@@ -6,7 +6,7 @@ template) and whatever else it needs. `create_app` uses them all; a deployment m
 
 from fastapi.exceptions import RequestValidationError
 
-from taskboard.api.routes import checklist, docs, health, labels, tasks, users
+from taskboard.api.routes import checklist, comments, docs, health, labels, tasks, users
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
@@ -38,8 +38,8 @@ BOARD = Feature(
     exception_handlers={NotFound: not_found_handler},
 )
 
-# Changing the board: create, change and delete tasks.
-EDITING = Feature(name="editing", routers=(tasks.write_router,))
+# Changing the board: create, change and delete tasks, and comment on them.
+EDITING = Feature(name="editing", routers=(tasks.write_router, comments.router))
 
 # Signing up users. Their passwords never come back, not even inside a 422.
 USERS = Feature(
