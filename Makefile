@@ -12,7 +12,7 @@ SOLUTIONS := $(wildcard solutions/[0-9][0-9]_*.ipynb)
 INSTALLER ?= uv
 UV := $(or $(shell command -v uv 2>/dev/null),$(BIN)/uv)
 
-.PHONY: lab test exercises execute serve bench screenshots install lock
+.PHONY: lab test exercises execute serve bench screenshots install lock progress test-latest
 
 install: $(INSTALLED)
 
@@ -59,9 +59,10 @@ exercises: $(INSTALLED)
 	$(BIN)/python -m course.exercises
 
 ## make execute: format, then re-run lessons and solutions so stored outputs are what the code produces
+## (each kernel keeps check verdicts in memory: a stored progress table never shows your own)
 execute: $(INSTALLED)
 	$(BIN)/ruff format --quiet notebooks solutions
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $(LESSONS) $(SOLUTIONS)
+	COURSE_PROGRESS_FILE=:memory: $(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False $(LESSONS) $(SOLUTIONS)
 	$(BIN)/python -m course.exercises
 
 ## make serve: run Taskboard for real on http://127.0.0.1:8000 (docs at /docs); the app is
@@ -73,7 +74,19 @@ serve: $(INSTALLED)
 bench: $(INSTALLED)
 	$(BIN)/python scripts/bench.py
 
-## make screenshots: the pictures of /docs and /redoc that lessons 01 and 03 show, taken in
-## Chromium (Debian's `chromium` package; never `playwright install`)
+## make screenshots: the pictures of /docs and /redoc that lessons 01 and 03 show (notebooks/images/),
+## and the README's of the course in JupyterLab (docs/images/), taken in Chromium (Debian's
+## `chromium` package; never `playwright install`). `make screenshots SHOTS=readme` takes one group.
 screenshots: $(INSTALLED)
-	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/screenshots.py $(SHOTS)
+
+## make progress: every lesson's tasks, done, failed or not tried, as your checks last said
+## (`make progress LESSON=02` for one lesson); kept in .course-progress.json, never sent anywhere
+progress: $(INSTALLED)
+	@$(BIN)/python -m course $(LESSON)
+
+## make test-latest: the canary. The whole suite in .venv-latest, with the newest release of every
+## package in requirements.txt instead of the lock; prints what moved and which notebooks changed.
+## Not part of make test.
+test-latest: $(INSTALLED)
+	$(BIN)/python scripts/test_latest.py

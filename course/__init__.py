@@ -1,5 +1,6 @@
-"""Helpers the notebooks import: checks, catch-up checkpoints and the exercise generator."""
+"""Helpers the notebooks import: checks, catch-up checkpoints, progress, exercises."""
 
 from course.checkpoints import checkpoint
+from course.progress import progress
 
-__all__ = ["checkpoint"]
+__all__ = ["checkpoint", "progress"]

@@ -31,6 +31,8 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
+from course.progress import record
+
 __all__ = ["REQUEST_TIMEOUT", "CheckFailed", "IfRaises", "Probe", "check", "checks_of"]
 
 # Seconds one request may take before the check gives up on it. Generous, because argon2 takes
@@ -635,6 +637,8 @@ def check(
 ) -> Callable[[Callable[[Probe], None]], Callable[[object], None]]:
     """Turn `def body(probe): ...` into `checker(app)`, which prints `success` or raises CheckFailed.
 
+    Either verdict is recorded for `course.progress()`.
+
     `settings` are the values a task states for the app's Settings; the catch-up tests build
     the lesson's app with them.
     """
@@ -644,8 +648,13 @@ def check(
 
         @functools.wraps(body)
         def checker(app: object) -> None:
-            with _probe_for(task, app, lesson) as probe:
-                left = _run(task, probe, body)
+            try:
+                with _probe_for(task, app, lesson) as probe:
+                    left = _run(task, probe, body)
+            except CheckFailed:
+                record(lesson, task, passed=False)  # course.progress: never raises
+                raise
+            record(lesson, task, passed=True)
             print(f"✔ {task} passed: {success}")
             if left:
                 print(
