@@ -1,9 +1,15 @@
 """Lesson 01 checks: Taskboard's first read-only endpoints, judged against the demo tasks.
 
 The demo data decides what a check can tell apart: `demo_tasks()` has four tasks, two of them
-`todo`, and words in descriptions ("errors") that no title has.
+`todo`, one with both labels `api` and `review` and one with `api` alone, and words in
+descriptions ("errors") that no title has.
+
+Each rule a task states is judged by sending a value on each side of it: a value the rule
+refuses must get FastAPI's 422 with the parameter in `loc`, and the nearest value it allows
+must not (so `gt=1` for "from 1" and `le=99` for "up to 100" are caught too).
 """
 
+import json
 from typing import Any
 
 from httpx2 import Response
@@ -21,18 +27,98 @@ _ROUTE_ORDER = (
 _INT_ID = (
     'TASKS has integer keys, and a path parameter is text ("1") unless annotated: `task_id: int`.'
 )
-_DEFAULTS = "Both parameters need defaults: None for status, 10 for limit."
+_DEFAULTS = "Every filter needs a default: None for status, an empty list for label, 10 for limit."
 _HTTP_404 = 'raise HTTPException(status_code=404, detail="...") when the id is not in TASKS.'
+_INT_LIMIT = "Give limit the type `int`: FastAPI then refuses text such as 'many' with a 422."
+_LIMIT_BOUNDS = (
+    "limit goes from 1 to 100: give it bounds, `Query(ge=..., le=...)` on a parameter or "
+    "`Field(ge=..., le=...)` in a query-parameter model."
+)
+_STATUS_ENUM = (
+    "Only todo, doing and done are allowed: give status an Enum type (or a Literal) instead of "
+    "str, and FastAPI refuses any other value with a 422."
+)
+_LABEL_LIST = (
+    "A list parameter is read from the request body unless you say otherwise: declare it "
+    "`Annotated[list[...], Query()]`, or make it a field of a query-parameter model."
+)
+_EVERY_LABEL = (
+    "Read label as a list (`?label=review&label=api` gives two) and keep a task only when it "
+    "carries every label given."
+)
+_LABEL_TYPE = "Each label must be a `Label`, the type the setup cell imports: `list[Label]`."
+_EXTRA_FORBID = (
+    "FastAPI ignores a query parameter it does not know, unless the parameters are one "
+    'query-parameter model with `model_config = ConfigDict(extra="forbid")`.'
+)
+_Q_NOT_EMPTY = "q must not be empty: give it a minimum length with `Query(min_length=...)`."
+_ID_FROM_1 = (
+    "Ids start at 1: give task_id a lower bound with `Path(ge=...)`, so that 0 gets a 422 "
+    "before your code runs, instead of your 404."
+)
+_ID_NO_UPPER = (
+    "Any id from 1 up may exist: set no upper bound on task_id. An id that could exist but is "
+    "not in TASKS is a 404."
+)
+_BOUND_ERRORS = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+_LENGTH_ERRORS = ("string_too_short", "string_too_long")
 
 
 def _demo_by_id() -> dict[int, dict[str, Any]]:
     return {task["id"]: task for task in demo_tasks()}
 
 
+def _tasks(count: int) -> str:
+    return f"{count} task" if count == 1 else f"{count} tasks"
+
+
+def _errors(response: Response) -> list[dict[str, Any]]:
+    """The errors of a 422 in FastAPI's shape, `{"detail": [{"loc": [...], ...}, ...]}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, list):
+        return []
+    return [error for error in detail if isinstance(error, dict)]
+
+
+def _names(response: Response, loc: tuple[str, ...]) -> bool:
+    """Whether `response` is a 422 with an error whose `loc` starts with `loc`."""
+    return response.status_code == 422 and any(
+        tuple(error.get("loc") or ())[: len(loc)] == loc for error in _errors(response)
+    )
+
+
+def _too_strict(response: Response) -> str | None:
+    """A hint for a 422 that a bound or a length rule gave a value the task allows."""
+    for error in _errors(response):
+        loc = error.get("loc") or []
+        name = loc[1] if len(loc) > 1 else "this parameter"
+        given = error.get("input")
+        if error.get("type") in _BOUND_ERRORS:
+            return (
+                f"Your rule for {name} refuses {given}, which the task allows: `ge` and `le` "
+                "include the bound itself, `gt` and `lt` leave it out."
+            )
+        if error.get("type") in _LENGTH_ERRORS:
+            return (
+                f"Your rule for {name} refuses {given!r}, which the task allows: check its "
+                "min_length and max_length."
+            )
+    return None
+
+
+def _body_expected(response: Response) -> bool:
+    """Whether FastAPI refused the request for a missing body: a list declared without Query()."""
+    return any((error.get("loc") or [None])[0] == "body" for error in _errors(response))
+
+
 def _ids(probe: Probe, response: Response, hint: str | None = None) -> list[int]:
     """Expect a 200 with a JSON list of demo tasks, and return their ids."""
     url = response.request.url.raw_path.decode()
-    probe.expect_status(response, 200, f"GET {url}", hint)
+    probe.expect_status(response, 200, f"GET {url}", _too_strict(response) or hint)
     body = probe.json(response)
     demo = _demo_by_id()
     probe.expect(
@@ -44,6 +130,28 @@ def _ids(probe: Probe, response: Response, hint: str | None = None) -> list[int]
         hint="Return a list of the task dicts themselves, not their ids or a dict of them.",
     )
     return [task["id"] for task in body]
+
+
+def _expect_refused(
+    probe: Probe,
+    url: str,
+    loc: tuple[str, ...],
+    hint: str,
+    *,
+    if_raises: IfRaises | None = None,
+    hint_first: bool = False,
+) -> None:
+    """Expect FastAPI's 422 for `url`, with `loc` at the start of one error's `loc`."""
+    response = probe.get(url, if_raises=if_raises)
+    where = json.dumps(list(loc))
+    probe.expect(
+        _names(response, loc),
+        f"{url} breaks a rule of the task and should be refused with a 422.",
+        response=response,
+        expected=f'422 with "loc": {where}',
+        hint=hint,
+        hint_first=hint_first,
+    )
 
 
 def _declared_limit_default(probe: Probe) -> Any:
@@ -79,13 +187,19 @@ def health(probe: Probe) -> None:
     )
 
 
-@check("Task 2", "GET /tasks lists tasks, filtered by an optional status, cut to limit.")
+@check(
+    "Task 2",
+    "GET /tasks filters by status and labels, cuts to limit, and refuses what its rules do not "
+    "allow.",
+)
 def list_tasks(probe: Probe) -> None:
     demo = _demo_by_id()
     every_id = sorted(demo)
     response = probe.get("/tasks")
+    # A list declared without Query() makes FastAPI wait for a body.
+    defaults = _LABEL_LIST if _body_expected(response) else _DEFAULTS
     probe.expect(
-        sorted(_ids(probe, response, _DEFAULTS)) == every_id,
+        sorted(_ids(probe, response, defaults)) == every_id,
         "without query parameters every task should be listed.",
         response=response,
         expected=f"the tasks with ids {every_id}",
@@ -101,13 +215,15 @@ def list_tasks(probe: Probe) -> None:
             expected=f"the tasks with ids {wanted}",
             hint="Keep a task when `status is None or task['status'] == status`.",
         )
-    for limit in (1, 2):
+    # 1 and 100 are the bounds the task allows, both included.
+    for limit in (1, 2, 100):
         response = probe.get(f"/tasks?limit={limit}")
+        count = min(limit, len(every_id))
         probe.expect(
-            len(_ids(probe, response)) == limit,
-            f"?limit={limit} should return at most {limit} tasks.",
+            len(_ids(probe, response)) == count,
+            f"?limit={limit} should return at most {_tasks(limit)}.",
             response=response,
-            expected=f"a list of {limit} tasks",
+            expected=f"a list of {_tasks(count)}",
             hint="Slice the list at the end: `tasks[:limit]`.",
         )
     todo = [task_id for task_id, task in demo.items() if task["status"] == "todo"]
@@ -120,8 +236,28 @@ def list_tasks(probe: Probe) -> None:
         expected=f"a list of 1 task, one of those with ids {todo}",
         hint="Filter first, then cut the filtered list to `limit`.",
     )
-    response = probe.get("/tasks?limit=many", if_raises=IfRaises("Annotate it: `limit: int = 10`."))
-    probe.expect_status(response, 422, "?limit=many", hint="Annotate it: `limit: int = 10`.")
+    response = probe.get("/tasks?limit=many", if_raises=IfRaises(_INT_LIMIT))
+    probe.expect_status(response, 422, "?limit=many", hint=_INT_LIMIT)
+    for limit in (0, 101):
+        _expect_refused(probe, f"/tasks?limit={limit}", ("query", "limit"), _LIMIT_BOUNDS)
+    _expect_refused(probe, "/tasks?status=someday", ("query", "status"), _STATUS_ENUM)
+    for query, wanted in (
+        ("label=api", [3, 4]),
+        ("label=api&label=review", [4]),
+        ("label=review&label=api", [4]),
+    ):
+        response = probe.get(f"/tasks?{query}")
+        found = sorted(_ids(probe, response))
+        probe.expect(
+            found == wanted,
+            f"?{query} should keep only the tasks that carry every label given.",
+            response=response,
+            expected=f"the tasks with ids {wanted}",
+            # Every task back: the labels never reached the function.
+            hint=_LABEL_LIST if found == every_id else _EVERY_LABEL,
+        )
+    _expect_refused(probe, "/tasks?label=API", ("query", "label"), _LABEL_TYPE)
+    _expect_refused(probe, "/tasks?stauts=todo", ("query", "stauts"), _EXTRA_FORBID)
     default = _declared_limit_default(probe)
     if default not in (None, 10):
         raise CheckFailed(
@@ -131,15 +267,16 @@ def list_tasks(probe: Probe) -> None:
             sent="GET /openapi.json",
             got=f"limit's default: {default!r}",
             expected="limit's default: 10",
-            hint="Give limit the default the task states: `limit: int = 10`.",
+            hint="Give limit the default the task states: 10.",
         )
 
 
-@check("Task 3", "GET /tasks/search?q=... finds tasks by title and needs q.")
+@check("Task 3", "GET /tasks/search?q=... finds tasks by title and needs a q that is not empty.")
 def search_tasks(probe: Probe) -> None:
     demo = _demo_by_id()
-    # "Read" and "api" differ in case from the titles; "errors" is only in a description.
-    for text in ("api", "Read", "errors"):
+    # "Read" and "api" differ in case from the titles; "errors" is only in a description;
+    # "a", one letter, is as short as the task allows.
+    for text in ("api", "Read", "errors", "a"):
         wanted = sorted(
             i for i, task in demo.items() if text.casefold() in task["title"].casefold()
         )
@@ -162,15 +299,18 @@ def search_tasks(probe: Probe) -> None:
         )
     response = probe.get("/tasks/search")
     probe.expect_status(
-        response, 422, "A search without q", hint="Give `q: str` no default, so it is required."
+        response, 422, "A search without q", hint="Give q no default, so it is required."
     )
+    _expect_refused(probe, "/tasks/search?q=", ("query", "q"), _Q_NOT_EMPTY)
 
 
 @check("Task 4", "GET /tasks/{task_id} returns the task, a 404 that says so, or a 422.")
 def read_task(probe: Probe) -> None:
     for task_id, task in _demo_by_id().items():
         response = probe.get(f"/tasks/{task_id}", if_raises=IfRaises(_INT_ID, only=("KeyError",)))
-        probe.expect_status(response, 200, f"GET /tasks/{task_id}", hint=_INT_ID)
+        probe.expect_status(
+            response, 200, f"GET /tasks/{task_id}", hint=_too_strict(response) or _INT_ID
+        )
         body = probe.json(response)
         probe.expect(
             isinstance(body, dict)
@@ -193,7 +333,12 @@ def read_task(probe: Probe) -> None:
         hint_first=True,
     )
     response = probe.get("/tasks/999", if_raises=IfRaises(_HTTP_404))
-    probe.expect_status(response, 404, "An unknown id", hint=_HTTP_404)
+    probe.expect_status(
+        response,
+        404,
+        "An unknown id",
+        hint=_ID_NO_UPPER if _names(response, ("path", "task_id")) else _HTTP_404,
+    )
     body = probe.json(response)
     detail = body.get("detail") if isinstance(body, dict) else None
     said = detail.casefold().strip(" .!") if isinstance(detail, str) else ""
@@ -206,6 +351,15 @@ def read_task(probe: Probe) -> None:
         hint='Say so in the detail: HTTPException(status_code=404, detail=f"Task {task_id} not '
         'found"). A bare "Not Found" is what any unknown path gets.',
         # The route exists (it served the known ids): a bare 404 is the learner's own.
+        hint_first=True,
+    )
+    # The route exists: a 404 here is the learner's own, not a missing route.
+    _expect_refused(
+        probe,
+        "/tasks/0",
+        ("path", "task_id"),
+        _ID_FROM_1,
+        if_raises=IfRaises(_ID_FROM_1),
         hint_first=True,
     )
     # Task 4 says so: /tasks/{task_id} declared first would take "search" for an id.
