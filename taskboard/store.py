@@ -1,7 +1,15 @@
-"""Where Taskboard keeps its tasks and users until lesson 07 moves them into a database."""
+"""Where Taskboard keeps its tasks and users until lesson 07 moves them into a database.
+
+Every method is `async`, although this store waits on nothing: the database store of lesson 07
+has the same methods and must await its queries, so the routes `await` the store whichever one
+the app was built with.
+"""
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from taskboard.core.security import hash_password
 from taskboard.demo import demo_tasks
@@ -11,6 +19,7 @@ from taskboard.models import (
     CommentCreate,
     CommentPublic,
     TaskCreate,
+    TaskFilePublic,
     TaskFilters,
     TaskPublic,
     UserCreate,
@@ -40,6 +49,13 @@ class LabelNotFound(NotFound):
         self.label = label
 
 
+class FileNotFound(NotFound):
+    def __init__(self, task_id: int, file_id: int) -> None:
+        super().__init__(f"Task {task_id} has no file {file_id}")
+        self.task_id = task_id
+        self.file_id = file_id
+
+
 class Conflict(Exception):
     """A request that breaks a rule of the data as it stands; taskboard/errors.py answers 409."""
 
@@ -67,12 +83,15 @@ class Store:
         self._next_comment_id = 1
         self._users: dict[int, UserInDB] = {}
         self._next_user_id = 1
+        # Files attached to tasks (lesson 06): their description and their bytes, by file id.
+        self._files: dict[int, tuple[TaskFilePublic, bytes]] = {}
+        self._next_file_id = 1
 
     @classmethod
     def with_demo_data(cls) -> "Store":
         return cls([TaskPublic.model_validate(task) for task in demo_tasks()])
 
-    def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
+    async def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
         """Tasks in creation order that match every filter, at most `filters.limit` of them."""
         filters = filters or TaskFilters()
         tasks = [
@@ -83,45 +102,46 @@ class Store:
         ]
         return tasks[: filters.limit]
 
-    def search(self, text: str) -> list[TaskPublic]:
+    async def search(self, text: str) -> list[TaskPublic]:
         needle = text.casefold()
         return [task for task in self._tasks.values() if needle in task.title.casefold()]
 
-    def get(self, task_id: int) -> TaskPublic:
+    async def get(self, task_id: int) -> TaskPublic:
         try:
             return self._tasks[task_id]
         except KeyError:
             raise TaskNotFound(task_id) from None
 
-    def create(self, task_in: TaskCreate) -> TaskPublic:
+    async def create(self, task_in: TaskCreate) -> TaskPublic:
         task = TaskPublic(id=self._next_task_id, **task_in.model_dump())
         self._tasks[task.id] = task
         self._next_task_id += 1
         return task
 
-    def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
+    async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
         """Apply `changes` (field name to new value) and validate the result as a whole."""
-        task = TaskPublic.model_validate(self.get(task_id).model_dump() | changes)
+        task = TaskPublic.model_validate((await self.get(task_id)).model_dump() | changes)
         self._tasks[task_id] = task
         return task
 
-    def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
+    async def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
         """Append `item` to the task's checklist, unless the checklist is full."""
-        task = self.get(task_id)
+        task = await self.get(task_id)
         if len(task.checklist) >= MAX_CHECKLIST_ITEMS:
             raise ChecklistFull(task_id)
-        return self.update(task_id, {"checklist": [*task.checklist, item]})
+        return await self.update(task_id, {"checklist": [*task.checklist, item]})
 
-    def delete(self, task_id: int) -> None:
-        """Remove the task and its comments."""
-        self.get(task_id)
+    async def delete(self, task_id: int) -> None:
+        """Remove the task, its comments and its files."""
+        await self.get(task_id)
         del self._tasks[task_id]
         self._comments = {
             id_: comment for id_, comment in self._comments.items() if comment.task_id != task_id
         }
+        self._files = {id_: kept for id_, kept in self._files.items() if kept[0].task_id != task_id}
 
-    def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
-        self.get(task_id)
+    async def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
+        await self.get(task_id)
         comment = CommentPublic(
             id=self._next_comment_id, task_id=task_id, **comment_in.model_dump()
         )
@@ -129,37 +149,78 @@ class Store:
         self._next_comment_id += 1
         return comment
 
-    def list_comments(self, task_id: int) -> list[CommentPublic]:
+    async def list_comments(self, task_id: int) -> list[CommentPublic]:
         """The task's comments, oldest first."""
-        self.get(task_id)
+        await self.get(task_id)
         return [comment for comment in self._comments.values() if comment.task_id == task_id]
 
-    def create_user(self, user_in: UserCreate) -> UserInDB:
+    async def create_user(self, user_in: UserCreate) -> UserInDB:
         if any(user.username == user_in.username for user in self._users.values()):
             raise UsernameTaken(user_in.username)
         user = UserInDB(
             id=self._next_user_id,
             **user_in.model_dump(exclude={"password"}),
-            password_hash=hash_password(user_in.password),
+            # argon2 is slow on purpose (~0.1 s of CPU): off the event loop, in the threadpool.
+            password_hash=await run_in_threadpool(hash_password, user_in.password),
         )
         self._users[user.id] = user
         self._next_user_id += 1
         return user
 
-    def get_user(self, user_id: int) -> UserInDB:
+    async def get_user(self, user_id: int) -> UserInDB:
         try:
             return self._users[user_id]
         except KeyError:
             raise UserNotFound(user_id) from None
 
-    def label_counts(self) -> dict[str, int]:
+    async def label_counts(self) -> dict[str, int]:
         """How many tasks carry each label in use, by label name."""
         counts = Counter(label for task in self._tasks.values() for label in task.labels)
         return dict(sorted(counts.items()))
 
-    def tasks_with_label(self, label: str) -> list[TaskPublic]:
+    async def tasks_with_label(self, label: str) -> list[TaskPublic]:
         """The tasks carrying `label`; a label no task carries is not found."""
         tasks = [task for task in self._tasks.values() if label in task.labels]
         if not tasks:
             raise LabelNotFound(label)
         return tasks
+
+    async def iter_tasks(self) -> AsyncIterator[TaskPublic]:
+        """Every task in creation order, one at a time, for a route that streams them.
+
+        It goes over a copy of the ids, so tasks created while a client reads the stream do not
+        break it. A database store fetches rows in batches here instead of all at once.
+        """
+        for task_id in list(self._tasks):
+            task = self._tasks.get(task_id)
+            if task is not None:  # deleted while the stream was being read
+                yield task
+
+    async def add_file(
+        self, task_id: int, filename: str, content_type: str, content: bytes
+    ) -> TaskFilePublic:
+        """Attach a file to the task. It is stored whole, or not at all."""
+        await self.get(task_id)
+        file = TaskFilePublic(
+            id=self._next_file_id,
+            task_id=task_id,
+            filename=filename,
+            content_type=content_type,
+            size=len(content),
+        )
+        self._files[file.id] = (file, content)
+        self._next_file_id += 1
+        return file
+
+    async def list_files(self, task_id: int) -> list[TaskFilePublic]:
+        """The files attached to the task, oldest first."""
+        await self.get(task_id)
+        return [file for file, _ in self._files.values() if file.task_id == task_id]
+
+    async def read_file(self, task_id: int, file_id: int) -> tuple[TaskFilePublic, bytes]:
+        """A file of the task, with its bytes; a file of another task is not found."""
+        await self.get(task_id)
+        file, content = self._files.get(file_id, (None, b""))
+        if file is None or file.task_id != task_id:
+            raise FileNotFound(task_id, file_id)
+        return file, content

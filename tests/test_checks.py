@@ -1,10 +1,12 @@
 """The check framework: correct answers in any style pass; typical mistakes fail with the right hint."""
 
+import functools
 import gc
 import pkgutil
 import sys
 import threading
 import time
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from types import ModuleType
@@ -359,9 +361,10 @@ def test_a_cell_run_again_unchanged_still_passes(monkeypatch: pytest.MonkeyPatch
 
 def test_a_check_deletes_what_it_created(capsys: pytest.CaptureFixture[str]) -> None:
     app = checkpoint("02")
-    before = [task.id for task in app.state.store.list_tasks(TaskFilters(limit=100))]
+    every_task = functools.partial(app.state.store.list_tasks, TaskFilters(limit=100))
+    before = [task.id for task in anyio.run(every_task)]
     lesson02.create_task(app)
-    assert [task.id for task in app.state.store.list_tasks(TaskFilters(limit=100))] == before
+    assert [task.id for task in anyio.run(every_task)] == before
     assert capsys.readouterr().out.count("\n") == 1  # the success line only
 
 
@@ -370,8 +373,8 @@ def test_a_check_says_what_it_could_not_delete(capsys: pytest.CaptureFixture[str
     store = app.state.store
 
     @app.post("/tasks", status_code=201)
-    def create_task(task_in: TaskCreate) -> TaskPublic:
-        return store.create(task_in)
+    async def create_task(task_in: TaskCreate) -> TaskPublic:
+        return await store.create(task_in)
 
     lesson02.create_task(app)
     lines = capsys.readouterr().out.splitlines()
@@ -409,3 +412,41 @@ def test_a_checks_own_words_for_a_crash_apply_only_to_the_exceptions_it_names() 
     exc = failure(lesson01.read_task, app)
     assert exc.problem == "your app raised ZeroDivisionError while answering."
     assert exc.hint.startswith("Run the request yourself with TestClient(app)")
+
+
+# --- a forgotten `await` on the store's async methods -------------------------------------------
+
+
+def test_a_returned_coroutine_is_named_even_with_a_return_type() -> None:
+    # With `-> TaskPublic`, FastAPI's validation of the return value fails before any JSON.
+    app = checkpoint("01")
+    store = app.state.store
+
+    @app.post("/tasks", status_code=201)
+    async def create_task(task_in: TaskCreate) -> TaskPublic:
+        return store.create(task_in)  # type: ignore[return-value]
+
+    exc = failure(lesson02.create_task, app)
+    assert exc.problem == "your function returned a coroutine instead of its result."
+    assert exc.got == "a coroutine of Store.create(), not its result"
+    assert exc.hint == course.checks.AWAIT_IT
+
+
+def test_a_coroutine_dropped_unawaited_is_named_and_python_does_not_warn() -> None:
+    app = checkpoint("01")
+    store = app.state.store
+
+    @app.post("/tasks", status_code=201)
+    async def create_task(task_in: TaskCreate) -> TaskPublic:
+        return await store.create(task_in)
+
+    @app.delete("/tasks/{task_id}", status_code=204)
+    async def delete_task(task_id: int) -> None:
+        store.delete(task_id)  # never runs: the task stays
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning that escaped the check would fail here
+        exc = failure(lesson02.delete_task, app)
+        gc.collect()
+    assert exc.problem == "your function called Store.delete() without `await`, so it never ran."
+    assert exc.hint == course.checks.AWAIT_IT

@@ -1,18 +1,19 @@
 """Lesson 02 checks: correct answers in any style pass; typical mistakes fail with the right hint."""
 
 import itertools
+import sys
 from enum import StrEnum
+from types import ModuleType
 from typing import Annotated, Any, Literal
 
 import pytest
 from fastapi import FastAPI, HTTPException, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import MISSING, BaseModel, ConfigDict, Field, StringConstraints
 
 from course import checkpoint
 from course.checkpoints import CheckpointSettings
-from course.checks import checks_of, lesson02
+from course.checks import RERUN, checks_of, lesson02
 from taskboard import models
 from taskboard.api.main import BOARD, USERS
 from taskboard.api.routes import tasks
@@ -122,7 +123,7 @@ def _text_limit(mistakes: dict[str, bool]) -> int:
 
 def add_comments(app: FastAPI, **mistakes: bool) -> None:
     """A correct Task 5, unlike the solution: a Literal instead of an enum, constrained types,
-    a list and a counter for the store, a sync endpoint with `response_model=`. Each keyword
+    a list and a counter for the store, `response_model=` instead of a return type. Each keyword
     turns on one typical mistake."""
 
     class File(BaseModel):
@@ -165,9 +166,11 @@ def add_comments(app: FastAPI, **mistakes: bool) -> None:
         status_code=200 if mistakes.get("comment_200") else 201,
         response_model=CommentWithoutTask if mistakes.get("no_task_id") else Comment,
     )
-    def comment(request: Request, task_id: int, new: NewComment):
-        if not mistakes.get("no_task_lookup"):
-            request.app.state.store.get(task_id)
+    async def comment(request: Request, task_id: int, new: NewComment):
+        if mistakes.get("lookup_not_awaited"):
+            request.app.state.store.get(task_id)  # the learner forgot `await`
+        elif not mistakes.get("no_task_lookup"):
+            await request.app.state.store.get(task_id)
         number = 1 if mistakes.get("same_id") else next(numbers)
         saved.append(Comment(id=number, task_id=task_id, **new.model_dump()))
         return saved[-1]
@@ -179,7 +182,7 @@ def learner_app(
     **mistakes: bool,
 ) -> FastAPI:
     """A correct lesson-02 answer on the exercise's starting app, unlike taskboard/'s in style:
-    sync endpoints, the store from the request, the learner's own body models, HTTPException
+    the store from the request, the learner's own body models, HTTPException
     instead of the app's handlers, `response_model=` instead of a return type, a `Response`
     for the 204. `conflict_detail` is the 409's detail (None: no detail at all), with `{exc}`
     and `{username}` filled in. Each keyword turns on one typical mistake."""
@@ -202,27 +205,33 @@ def learner_app(
     create_status = 200 if mistakes.get("create_200") else status.HTTP_201_CREATED
 
     @app.post("/tasks", status_code=create_status, response_model=TaskPublic)
-    def create(request: Request, task: NewTask):
+    async def create(request: Request, task: NewTask):
         task_in = TaskCreate.model_validate(task.model_dump())
         if mistakes.get("not_saved"):
             return TaskPublic(id=1000, **task_in.model_dump())
-        return store_of(request).create(task_in)
+        if mistakes.get("create_not_awaited"):
+            return store_of(request).create(task_in)  # the learner forgot `await`
+        return await store_of(request).create(task_in)
 
     @app.patch("/tasks/{task_id}", response_model=TaskPublic | None)
-    def update(request: Request, task_id: int, changes: update_model):  # type: ignore[valid-type]
+    async def update(request: Request, task_id: int, changes: update_model):  # type: ignore[valid-type]
         store = store_of(request)
-        if mistakes.get("null_for_missing") and task_id not in {t.id for t in store.search("")}:
+        if mistakes.get("null_for_missing") and task_id not in {
+            task.id for task in await store.search("")
+        }:
             return None
         try:
-            return store.update(task_id, _changes(changes, mistakes))
+            return await store.update(task_id, _changes(changes, mistakes))
         except TaskNotFound:
             raise HTTPException(404, f"No task {task_id}") from None
 
     # A `Response` of its own sets the status: the decorator needs none, except for a dict.
     @app.delete("/tasks/{task_id}", status_code=204 if mistakes.get("ok_with_204") else None)
-    def delete(request: Request, task_id: int):
-        if not mistakes.get("not_removed"):
-            store_of(request).delete(task_id)
+    async def delete(request: Request, task_id: int):
+        if mistakes.get("delete_not_awaited"):
+            store_of(request).delete(task_id)  # the learner forgot `await`
+        elif not mistakes.get("not_removed"):
+            await store_of(request).delete(task_id)
         if mistakes.get("delete_200"):
             return None
         if mistakes.get("null_body"):
@@ -251,30 +260,21 @@ def learner_app(
             return HTTPException(code)
         return HTTPException(code, detail=conflict_detail.format(exc=exc, username=user.username))
 
-    if mistakes.get("async_sign_up"):  # argon2 straight from `async def`: on the event loop
-
-        @app.post("/users", status_code=201, **post_shape)
-        async def sign_up_on_the_loop(request: Request, user: UserCreate):
-            try:
-                return store_of(request).create_user(user)
-            except UsernameTaken as exc:
-                raise taken(exc, user) from None
-
-    else:
-
-        @app.post("/users", status_code=201, **post_shape)
-        def sign_up(request: Request, user: UserCreate):
-            try:
-                return store_of(request).create_user(user)
-            except UsernameTaken as exc:
-                if mistakes.get("crash_on_taken"):
-                    raise
-                raise taken(exc, user) from None
+    @app.post("/users", status_code=201, **post_shape)
+    async def sign_up(request: Request, user: UserCreate):
+        try:
+            return await store_of(request).create_user(user)
+        except UsernameTaken as exc:
+            if mistakes.get("crash_on_taken"):
+                raise
+            raise taken(exc, user) from None
 
     @app.get("/users/{user_id}", **get_shape)
-    def read_user(request: Request, user_id: int):
+    async def read_user(request: Request, user_id: int):
+        if mistakes.get("get_user_not_awaited"):
+            return store_of(request).get_user(user_id)  # the learner forgot `await`
         try:
-            return store_of(request).get_user(user_id)
+            return await store_of(request).get_user(user_id)
         except UserNotFound:
             raise HTTPException(404, "no such user") from None
 
@@ -484,44 +484,17 @@ def test_excluding_the_hash_from_the_stored_model_passes() -> None:
     hidden = {"response_model": UserInDB, "response_model_exclude": {"password_hash"}}
 
     @app.post("/users", status_code=201, **hidden)
-    def sign_up(user: UserCreate):
+    async def sign_up(user: UserCreate):
         try:
-            return app.state.store.create_user(user)
+            return await app.state.store.create_user(user)
         except UsernameTaken:
             raise HTTPException(409, f"{user.username} is already taken") from None
 
     @app.get("/users/{user_id}", **hidden)
-    def read_user(user_id: int):
-        return app.state.store.get_user(user_id)
+    async def read_user(user_id: int):
+        return await app.state.store.get_user(user_id)
 
     lesson02.users(app)
-
-
-def test_hashing_on_the_event_loop_is_caught() -> None:
-    exc = failure(lesson02.users, learner_app(async_sign_up=True))
-    assert exc.problem.startswith("POST /users hashes the password on the event loop")
-    assert "plain `def`" in exc.hint
-    assert "run_in_threadpool" in exc.hint
-
-
-def test_async_def_with_run_in_threadpool_passes() -> None:
-    app = checkpoint("01")
-    store = app.state.store
-
-    @app.exception_handler(Conflict)
-    async def conflict(request: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
-
-    @app.post("/users", status_code=201)
-    async def sign_up(user_in: UserCreate) -> UserPublic:
-        return await run_in_threadpool(store.create_user, user_in)
-
-    @app.get("/users/{user_id}")
-    async def read_user(user_id: int) -> UserPublic:
-        return store.get_user(user_id)
-
-    lesson02.users(app)
-    assert "create_user" not in vars(store), "the check leaves the store as it found it"
 
 
 def test_a_user_without_the_full_name_sent_is_caught() -> None:
@@ -593,6 +566,70 @@ def test_a_handler_registered_after_the_earlier_tasks_ran_passes(way: str) -> No
     lesson02.users(app)
 
 
+# A forgotten `await`, in any task
+
+
+@pytest.mark.parametrize(
+    ("checker", "mistake", "called"),
+    [
+        (lesson02.create_task, "create_not_awaited", "Store.create"),
+        (lesson02.users, "get_user_not_awaited", "Store.get_user"),
+    ],
+)
+def test_a_coroutine_returned_instead_of_its_result_is_named(
+    checker, mistake: str, called: str
+) -> None:
+    # With a return type (here `response_model=`), FastAPI's validation of the coroutine fails.
+    exc = failure(checker, learner_app(**{mistake: True}))
+    assert exc.problem == "your function returned a coroutine instead of its result."
+    assert exc.got == f"a coroutine of {called}(), not its result"
+    assert exc.hint == "Calling an `async def` function gives a coroutine: `await` it."
+
+
+@pytest.mark.parametrize(
+    ("checker", "mistake", "called"),
+    [
+        (lesson02.delete_task, "delete_not_awaited", "Store.delete"),
+        (lesson02.comments, "lookup_not_awaited", "Store.get"),
+    ],
+)
+def test_a_store_call_without_await_is_named(checker, mistake: str, called: str) -> None:
+    # The coroutine is dropped unawaited: the check fails on what the call did not do.
+    exc = failure(checker, learner_app(**{mistake: True}))
+    assert exc.problem == f"your function called {called}() without `await`, so it never ran."
+    assert exc.hint == "Calling an `async def` function gives a coroutine: `await` it."
+
+
+TASK_CELLS = """
+@app.post("/tasks", status_code=201)
+async def create_task(task_in: TaskCreate) -> TaskPublic:
+    return await store.create(task_in)
+
+
+@app.delete("/tasks/{task_id}", status_code=204)
+async def delete_task(task_id: int) -> None:
+    AWAIT store.delete(task_id)
+"""
+
+
+def test_a_fixed_await_behind_the_old_route_asks_for_a_rerun(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A notebook's namespace, where the learner runs the cells, then again with `await`.
+    notebook = ModuleType("learner_notebook")
+    monkeypatch.setitem(sys.modules, notebook.__name__, notebook)
+    app = checkpoint("01")
+    names = {"TaskCreate": TaskCreate, "TaskPublic": TaskPublic}
+    vars(notebook).update(app=app, store=app.state.store, **names)
+    exec(TASK_CELLS.replace("AWAIT ", ""), vars(notebook))
+    exc = failure(lesson02.delete_task, app)
+    assert exc.problem == "your function called Store.delete() without `await`, so it never ran."
+    exec(TASK_CELLS.replace("AWAIT ", "await "), vars(notebook))  # the first routes still answer
+    exc = failure(lesson02.delete_task, app)
+    assert exc.problem.startswith("an earlier version of `delete_task` answered")
+    assert exc.hint == RERUN
+
+
 def test_report_is_short_and_has_no_traceback() -> None:
     exc = failure(lesson02.users, learner_app(leak_hash=True))
     lines = exc._render_traceback_()
@@ -634,7 +671,7 @@ def test_the_solutions_models_pass() -> None:
 
     @app.post("/tasks/{task_id}/comments", status_code=201)
     async def add_comment(task_id: int, comment_in: CommentCreate) -> CommentPublic:
-        store.get(task_id)
+        await store.get(task_id)
         comment = CommentPublic(id=len(comments) + 1, task_id=task_id, **comment_in.model_dump())
         comments[comment.id] = comment
         return comment

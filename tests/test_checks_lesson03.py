@@ -66,8 +66,8 @@ def error_docs(errors: str) -> dict[int, Any]:
 def learner_app(examples: str = "body", errors: str = "own_model", **mistakes: bool) -> FastAPI:
     """A correct lesson-03 answer unlike taskboard/'s: attributes set on the catch-up app after
     it cached its schema, a short description and an email contact, tags in another order,
-    /status described with `description=` and deprecated through `openapi_extra`, sync
-    endpoints, HTTPException for an unknown task. `examples` and `errors` pick how the body's
+    /status described with `description=` and deprecated through `openapi_extra`, a sync
+    /status, the store from the request, HTTPException for an unknown task. `examples` and `errors` pick how the body's
     examples and the 404 are documented; each other keyword turns on one typical mistake."""
     app = checkpoint("02")
     TestClient(app).get("/openapi.json")  # the learner looked at the schema first
@@ -120,18 +120,20 @@ def learner_app(examples: str = "body", errors: str = "own_model", **mistakes: b
         responses=error_docs(errors),
         description=None if mistakes.get("no_description") else "Append a step.",
     )
-    def add_step(request: Request, task_id: int, step: step_type) -> TaskPublic:  # type: ignore[valid-type]
+    async def add_step(request: Request, task_id: int, step: step_type) -> TaskPublic:  # type: ignore[valid-type]
         store = request.app.state.store
         try:
-            task = store.get(task_id)
+            task = await store.get(task_id)
         except TaskNotFound:
             if mistakes.get("bare_404"):
                 raise HTTPException(404) from None
             raise HTTPException(404, f"No task has the id {task_id}") from None
         item = ChecklistItem(text=step.text, done=getattr(step, "done", False))
         if mistakes.get("replaces_checklist"):
-            return store.update(task_id, {"checklist": [item]})
-        return store.update(task_id, {"checklist": [*task.checklist, item]})
+            return await store.update(task_id, {"checklist": [item]})
+        if mistakes.get("not_awaited"):
+            return store.update(task_id, {"checklist": [*task.checklist, item]})  # no `await`
+        return await store.update(task_id, {"checklist": [*task.checklist, item]})
 
     return app
 
@@ -250,6 +252,13 @@ def test_task4_mistakes(mistake, problem, hint) -> None:
     exc = failure(lesson03.add_checklist_item, learner_app(**{mistake: True}))
     assert problem in exc.problem
     assert hint in exc.hint
+
+
+def test_a_forgotten_await_is_named() -> None:
+    exc = failure(lesson03.add_checklist_item, learner_app(not_awaited=True))
+    assert exc.problem == "your function returned a coroutine instead of its result."
+    assert exc.got == "a coroutine of Store.update(), not its result"
+    assert exc.hint == "Calling an `async def` function gives a coroutine: `await` it."
 
 
 def test_a_bare_404_is_not_mistaken_for_a_missing_route() -> None:

@@ -27,18 +27,18 @@ def learner_app(
     settings: Settings | None = None, *, returns_responses: bool = False, **mistakes: bool
 ) -> FastAPI:
     """A correct lesson-04 answer on the exercise's starting app, unlike taskboard/'s in style:
-    sync endpoints, counting in the route, HTTPException, a differently named path parameter,
+    the store from the request, counting in the route, HTTPException, a differently named path parameter,
     tags and the dependency given at include time, "public, max-age=N". With
     `returns_responses`, the routes return a JSONResponse with the header, and no dependency.
     Each other keyword turns on one typical mistake."""
     app = checkpoint("03", settings)
     router = APIRouter(prefix="/labels")
 
-    def all_tasks(request: Request) -> list[TaskPublic]:
+    async def all_tasks(request: Request) -> list[TaskPublic]:
         store = request.app.state.store
         if mistakes.get("first_page_only"):
-            return store.list_tasks()
-        return store.search("")
+            return await store.list_tasks()
+        return await store.search("")
 
     def cache(request: Request, response: Response) -> None:
         age = 30 if mistakes.get("hardcoded") else request.app.state.settings.labels_max_age
@@ -53,8 +53,10 @@ def learner_app(
     on_one_route = [Depends(cache)] if mistakes.get("header_on_one_route") else []
 
     @router.get("/" if mistakes.get("slash_route") else "", dependencies=on_one_route)
-    def counts(request: Request) -> dict[str, int]:
-        counter = Counter(label for task in all_tasks(request) for label in task.labels)
+    async def counts(request: Request) -> dict[str, int]:
+        if mistakes.get("not_awaited"):
+            return request.app.state.store.label_counts()  # the learner forgot `await`
+        counter = Counter(label for task in await all_tasks(request) for label in task.labels)
         if mistakes.get("unsorted"):
             return answer(request, dict(counter))
         return answer(request, {label: counter[label] for label in sorted(counter)})
@@ -66,8 +68,10 @@ def learner_app(
     titles_only = {"response_model": list[dict[str, object]]} if mistakes.get("titles_only") else {}
 
     @router.get("/{name}/tasks", **titles_only)
-    def tasks_for(request: Request, name: str = Path(**rules)) -> list[TaskPublic]:
-        found = [task for task in all_tasks(request) if name in task.labels]
+    async def tasks_for(request: Request, name: str = Path(**rules)) -> list[TaskPublic]:
+        if mistakes.get("not_awaited"):
+            return request.app.state.store.tasks_with_label(name)  # the learner forgot `await`
+        found = [task for task in await all_tasks(request) if name in task.labels]
         if not found and not mistakes.get("empty_for_unknown"):
             raise HTTPException(404, f"Nobody uses {name}")
         if titles_only:
@@ -125,6 +129,20 @@ def test_a_check_leaves_no_data_behind(checker) -> None:
 def test_the_unsolved_exercise_fails_kindly(checker) -> None:
     exc = failure(checker, checkpoint("03", CheckpointSettings(**checker.settings)))
     assert "includes the router" in exc.hint
+
+
+@pytest.mark.parametrize(
+    ("checker", "called"),
+    [
+        (lesson04.list_labels, "Store.label_counts"),
+        (lesson04.label_tasks, "Store.tasks_with_label"),
+    ],
+)
+def test_a_forgotten_await_is_named(checker, called: str) -> None:
+    exc = failure(checker, learner_app(not_awaited=True))
+    assert exc.problem == "your function returned a coroutine instead of its result."
+    assert exc.got == f"a coroutine of {called}(), not its result"
+    assert exc.hint == "Calling an `async def` function gives a coroutine: `await` it."
 
 
 # Task 1

@@ -12,11 +12,15 @@ what the check created, so a learner's own requests afterwards see only their ow
 """
 
 import functools
+import gc
 import importlib
+import inspect
 import json
+import re
 import sys
 import textwrap
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -42,6 +46,12 @@ REQUEST_TIMEOUT = 10.0
 _BODY_PREVIEW = 300
 _WIDTH = 88
 _LABEL_WIDTH = 12  # "  expected: "
+
+AWAIT_IT = "Calling an `async def` function gives a coroutine: `await` it."
+
+# Python's warning for a coroutine dropped without ever running: `store.delete(task_id)`
+# without `await` does nothing, and only this warning, from the app's event loop, says so.
+_NEVER_AWAITED = re.compile(r"coroutine '(?P<name>[^']+)' was never awaited")
 
 RERUN = (
     "Restart the kernel and run all cells (Kernel > Restart Kernel and Run All Cells), or run "
@@ -281,6 +291,15 @@ def _app_error(exc: BaseException) -> tuple[str, str, str]:
         )
     if isinstance(exc, ResponseValidationError):
         error = exc.errors()[0] if exc.errors() else {}
+        returned = error.get("input")
+        if inspect.iscoroutine(returned):
+            # A route with a return type fails its validation before FastAPI tries JSON.
+            returned.close()  # it will never run; closed, Python does not warn about it
+            return (
+                "your function returned a coroutine instead of its result.",
+                f"a coroutine of {returned.__qualname__}(), not its result",
+                AWAIT_IT,
+            )
         given = repr(error.get("input"))
         return (
             "your function returned something its return type does not allow.",
@@ -294,7 +313,7 @@ def _app_error(exc: BaseException) -> tuple[str, str, str]:
             return (
                 "your function returned a coroutine instead of its result.",
                 "a coroutine object, which is not JSON",
-                "Calling an `async def` function gives a coroutine: `await` it.",
+                AWAIT_IT,
             )
         return (
             "FastAPI could not turn what your function returned into JSON.",
@@ -367,6 +386,7 @@ class Probe:
                 "restart the kernel (Kernel > Restart Kernel and Run All Cells).",
             ) from None
         except Exception as exc:  # the learner's endpoint raised: report it, never crash
+            self._note_who_answered()  # an old version of a re-run cell may be what raised
             problem, got, hint = _app_error(exc)
             expected = None
             error = type(exc).__name__
@@ -379,6 +399,20 @@ class Probe:
         self._note_who_answered()
         self._note_created(method, url, response)
         return response
+
+    @contextmanager
+    def sending(self, headers: dict[str, str]) -> Iterator[None]:
+        """Send `headers` with every request made inside the block (an API key, say)."""
+        saved = {name: self._client.headers.get(name) for name in headers}
+        self._client.headers.update(headers)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    del self._client.headers[name]
+                else:
+                    self._client.headers[name] = value
 
     def _note_who_answered(self) -> None:
         answered = self._guard.endpoint
@@ -649,8 +683,23 @@ def check(
         @functools.wraps(body)
         def checker(app: object) -> None:
             try:
-                with _probe_for(task, app, lesson) as probe:
-                    left = _run(task, probe, body)
+                with (
+                    _noting_dropped_coroutines() as dropped,
+                    _probe_for(task, app, lesson) as probe,
+                ):
+                    try:
+                        left = _run(task, probe, body)
+                    except CheckFailed as failed:
+                        if dropped and failed.hint != RERUN:
+                            raise CheckFailed(
+                                task,
+                                f"your function called {dropped[0]}() without `await`, so it "
+                                "never ran.",
+                                sent=failed.sent,
+                                got=failed.got,
+                                hint=AWAIT_IT,
+                            ) from None
+                        raise
             except CheckFailed:
                 record(lesson, task, passed=False)  # course.progress: never raises
                 raise
@@ -673,6 +722,32 @@ def check(
         return checker
 
     return decorate
+
+
+@contextmanager
+def _noting_dropped_coroutines() -> Iterator[list[str]]:
+    """Collect the names of coroutines the app dropped unawaited while the check runs.
+
+    Warning filters are process-wide, so this also catches the warning raised in the thread of
+    the app's event loop; the report says it instead, so Python's warning is not shown.
+    """
+    dropped: list[str] = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", _NEVER_AWAITED.pattern, RuntimeWarning)
+        show = warnings.showwarning
+
+        def note(message: Warning | str, *args: Any, **kwargs: Any) -> None:
+            found = _NEVER_AWAITED.match(str(message))
+            if found:
+                dropped.append(found["name"])
+            else:
+                show(message, *args, **kwargs)
+
+        warnings.showwarning = note
+        try:
+            yield dropped
+        finally:
+            gc.collect()  # a coroutine dropped in a reference cycle is reported now, not later
 
 
 def _run(task: str, probe: Probe, body: Callable[[Probe], None]) -> list[str]:

@@ -293,7 +293,8 @@ def add_checklist_item(probe: Probe) -> None:
         response=response,
         expected='{"id": ..., "checklist": [{"text": "Existing step", "done": true}, '
         '{"text": "Second step", "done": false}], ...}',
-        hint="Return what store.add_checklist_item returns, with TaskPublic as the return type.",
+        hint="Return what `await store.add_checklist_item(...)` gives, with TaskPublic as the "
+        "return type.",
     )
     missing = probe.request("POST", "/tasks/999999/checklist", json_body={"text": "x"})
     found = probe.json(missing) if missing.status_code == 404 else None

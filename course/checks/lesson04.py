@@ -117,8 +117,8 @@ def list_labels(probe: Probe) -> None:
         "the answer should be a JSON object: each label with its number of tasks.",
         response=response,
         expected='{"api": 2, "docs": 1, ...}',
-        hint="Return what the store's label_counts method returns, and say so in the return "
-        "type: `-> dict[str, int]`.",
+        hint="Return what `await store.label_counts()` gives, and say so in the return type: "
+        "`-> dict[str, int]`.",
     )
     first, second = _fresh_label("Task 1"), _fresh_label("Task 1")
     # More tasks than GET /tasks answers by default, so counting only its first page shows.

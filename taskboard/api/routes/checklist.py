@@ -32,4 +32,4 @@ async def add_checklist_item(
     ],
 ) -> TaskPublic:
     """Append one step to a task's checklist, without sending the whole checklist again."""
-    return store.add_checklist_item(task_id, item)
+    return await store.add_checklist_item(task_id, item)

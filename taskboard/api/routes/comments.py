@@ -12,10 +12,10 @@ router = APIRouter(prefix="/tasks/{task_id}/comments", tags=["tasks"], responses
 @router.post("", status_code=201, summary="Comment on a task")
 async def add_comment(store: StoreDep, task_id: TaskId, comment_in: CommentCreate) -> CommentPublic:
     """Add a note or a question to a task, with optional links attached."""
-    return store.add_comment(task_id, comment_in)
+    return await store.add_comment(task_id, comment_in)
 
 
 @router.get("", summary="List a task's comments")
 async def list_comments(store: StoreDep, task_id: TaskId) -> list[CommentPublic]:
     """Every comment on the task, oldest first."""
-    return store.list_comments(task_id)
+    return await store.list_comments(task_id)

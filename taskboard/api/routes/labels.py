@@ -5,16 +5,15 @@ router answers may be cached by clients for `settings.labels_max_age` seconds; t
 dependency sets that header once for every route, and `responses` documents it once.
 """
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
-from taskboard.api.deps import StoreDep
+from taskboard.api.deps import SettingsDep, StoreDep
 from taskboard.models import ErrorMessage, Label, TaskPublic
 
 
-def cache_for_labels_max_age(request: Request, response: Response) -> None:
+async def cache_for_labels_max_age(settings: SettingsDep, response: Response) -> None:
     """Let clients reuse a labels answer for the app's `labels_max_age` seconds."""
-    max_age = request.app.state.settings.labels_max_age
-    response.headers["Cache-Control"] = f"max-age={max_age}"
+    response.headers["Cache-Control"] = f"max-age={settings.labels_max_age}"
 
 
 router = APIRouter(
@@ -39,7 +38,7 @@ router = APIRouter(
 @router.get("", summary="Count tasks per label")
 async def list_labels(store: StoreDep) -> dict[str, int]:
     """Every label in use, in alphabetical order, with the number of tasks that carry it."""
-    return store.label_counts()
+    return await store.label_counts()
 
 
 @router.get(
@@ -49,4 +48,4 @@ async def list_labels(store: StoreDep) -> dict[str, int]:
 )
 async def list_label_tasks(store: StoreDep, label: Label) -> list[TaskPublic]:
     """Every task carrying `label`. A label that breaks the label rules is a 422."""
-    return store.tasks_with_label(label)
+    return await store.tasks_with_label(label)

@@ -55,7 +55,7 @@ UPDATE_EXAMPLES: dict[str, Any] = {
 async def list_tasks(store: StoreDep, filters: Annotated[TaskFilters, Query()]) -> list[TaskPublic]:
     """Tasks in the order they were created, optionally only those with one `status` and
     every `label` given (`?label=api&label=review`)."""
-    return store.list_tasks(filters)
+    return await store.list_tasks(filters)
 
 
 @write_router.post(
@@ -65,20 +65,20 @@ async def create_task(
     store: StoreDep, task_in: Annotated[TaskCreate, Body(openapi_examples=CREATE_EXAMPLES)]
 ) -> TaskPublic:
     """Only `title` is required. The answer carries the task's new `id`."""
-    return store.create(task_in)
+    return await store.create(task_in)
 
 
 # Declared before /{task_id}: routes match in order, and "search" is not an int.
 @router.get("/search", summary="Search tasks by title")
 async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) -> list[TaskPublic]:
     """Tasks whose title contains `q`, ignoring case."""
-    return store.search(q)
+    return await store.search(q)
 
 
 @router.get("/{task_id}", summary="Read a task", responses=TASK_NOT_FOUND)
 async def read_task(store: StoreDep, task_id: TaskId) -> TaskPublic:
     """One task, by its id."""
-    return store.get(task_id)
+    return await store.get(task_id)
 
 
 @write_router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
@@ -91,7 +91,7 @@ async def update_task(
 
     `description` may be cleared with `null`; the other fields refuse `null`.
     """
-    return store.update(task_id, task_in.model_dump())
+    return await store.update(task_id, task_in.model_dump())
 
 
 @write_router.delete(
@@ -99,4 +99,4 @@ async def update_task(
 )
 async def delete_task(store: StoreDep, task_id: TaskId) -> None:
     """Remove the task for good. The answer has no body."""
-    store.delete(task_id)
+    await store.delete(task_id)
