@@ -25,6 +25,8 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
         taskboard_features.LEGACY_PATHS,
     ),
     "04": (taskboard_features.LABELS,),
+    "05": (taskboard_features.REQUEST_STATS, taskboard_features.API_KEY),
+    "06": (taskboard_features.FILES, taskboard_features.EXPORT, taskboard_features.LINK_CHECKS),
 }
 
 

@@ -14,16 +14,21 @@ models from /openapi.json; this one imports them from taskboard.models, the sche
 Lesson 03 says why it is written by hand rather than generated.)
 """
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter
 
+from taskboard.api.routes.stats import RequestStats
 from taskboard.models import (
     ChecklistItem,
     CommentCreate,
     CommentPublic,
+    LinkCheck,
     TaskCreate,
+    TaskFilePublic,
     TaskPublic,
     TaskStatus,
     TaskUpdate,
@@ -34,6 +39,7 @@ from taskboard.models import (
 # operationId -> (method, path): what each method calls. Deprecated operations are left out.
 OPERATIONS: dict[str, tuple[str, str]] = {
     "health": ("GET", "/health"),
+    "read_stats": ("GET", "/stats"),
     "list_tasks": ("GET", "/tasks"),
     "create_task": ("POST", "/tasks"),
     "search_tasks": ("GET", "/tasks/search"),
@@ -47,15 +53,23 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_label_tasks": ("GET", "/labels/{label}/tasks"),
     "create_user": ("POST", "/users"),
     "read_user": ("GET", "/users/{user_id}"),
+    "upload_task_file": ("POST", "/tasks/{task_id}/files"),
+    "list_task_files": ("GET", "/tasks/{task_id}/files"),
+    "download_task_file": ("GET", "/tasks/{task_id}/files/{file_id}"),
+    "export_tasks": ("GET", "/export/tasks"),
+    "check_task_links": ("GET", "/tasks/{task_id}/links"),
 }
 
 _TASKS = TypeAdapter(list[TaskPublic])
 _COMMENTS = TypeAdapter(list[CommentPublic])
+_FILES = TypeAdapter(list[TaskFilePublic])
+_LINKS = TypeAdapter(list[LinkCheck])
 
 
 class Response(Protocol):
     status_code: int
     text: str
+    content: bytes
 
     def json(self) -> Any: ...
 
@@ -64,8 +78,17 @@ class HTTPClient(Protocol):
     """What the client needs: `httpx2.Client` and Starlette's `TestClient` both have it."""
 
     def request(
-        self, method: str, url: str, *, params: Any = None, json: Any = None
+        self, method: str, url: str, *, params: Any = None, json: Any = None, files: Any = None
     ) -> Response: ...
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to send as a form field: its name, its bytes and its media type."""
+
+    filename: str
+    content: bytes
+    content_type: str = "application/octet-stream"
 
 
 class TaskboardError(Exception):
@@ -88,13 +111,22 @@ class TaskboardClient:
         path_params: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        files: dict[str, Upload] | None = None,
+        raw: bool = False,
     ) -> Any:
+        """Send the operation's request. The answer's JSON, or its bytes when `raw`."""
         method, path = OPERATIONS[operation]
         response = self._http.request(
             method,
             path.format(**(path_params or {})),
             params={k: v for k, v in (params or {}).items() if v is not None} or None,
             json=body,
+            files={
+                name: (upload.filename, upload.content, upload.content_type)
+                for name, upload in files.items()
+            }
+            if files
+            else None,
         )
         if response.status_code >= 400:
             try:
@@ -102,10 +134,15 @@ class TaskboardClient:
             except (ValueError, KeyError, TypeError):  # not Taskboard's {"detail": ...} shape
                 detail = response.text
             raise TaskboardError(response.status_code, detail)
+        if raw:
+            return response.content
         return None if response.status_code == 204 else response.json()
 
     def health(self) -> dict[str, str]:
         return self._call("health")
+
+    def read_stats(self) -> RequestStats:
+        return RequestStats.model_validate(self._call("read_stats"))
 
     def list_tasks(
         self, status: TaskStatus | None = None, label: Sequence[str] = (), limit: int = 10
@@ -160,3 +197,28 @@ class TaskboardClient:
 
     def read_user(self, user_id: int) -> UserPublic:
         return UserPublic.model_validate(self._call("read_user", path_params={"user_id": user_id}))
+
+    def upload_task_file(self, task_id: int, file: Upload) -> TaskFilePublic:
+        data = self._call(
+            "upload_task_file", path_params={"task_id": task_id}, files={"file": file}
+        )
+        return TaskFilePublic.model_validate(data)
+
+    def list_task_files(self, task_id: int) -> list[TaskFilePublic]:
+        return _FILES.validate_python(
+            self._call("list_task_files", path_params={"task_id": task_id})
+        )
+
+    def download_task_file(self, task_id: int, file_id: int) -> bytes:
+        path_params = {"task_id": task_id, "file_id": file_id}
+        return self._call("download_task_file", path_params=path_params, raw=True)
+
+    def export_tasks(self) -> list[TaskPublic]:
+        # JSON Lines: one task per line. A client that must not hold them all would stream them.
+        lines = self._call("export_tasks", raw=True).decode().splitlines()
+        return [TaskPublic.model_validate(json.loads(line)) for line in lines]
+
+    def check_task_links(self, task_id: int) -> list[LinkCheck]:
+        return _LINKS.validate_python(
+            self._call("check_task_links", path_params={"task_id": task_id})
+        )

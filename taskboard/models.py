@@ -181,3 +181,28 @@ class UserInDB(UserPublic):
     """A user as the store keeps it. Never a return type: routes return `UserPublic`."""
 
     password_hash: str
+
+
+class TaskFilePublic(BaseModel):
+    """A file attached to a task, as the API describes it. Its bytes come from the download route."""
+
+    id: int
+    task_id: int
+    filename: str = Field(examples=["notes.txt"])
+    content_type: str = Field(
+        description="The media type the uploader gave, such as `text/plain`.",
+        examples=["text/plain"],
+    )
+    size: int = Field(description="In bytes.", examples=[1024])
+
+
+class LinkCheck(BaseModel):
+    """One link attached to a task's comments, and how it answered a `HEAD` request."""
+
+    name: str
+    url: str
+    status: int | None = Field(
+        description="The HTTP status the link answered with; null if it did not answer in time.",
+        examples=[200],
+    )
+    ok: bool = Field(description="True when the link answered with a status below 400.")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from unittest import mock
 
+import anyio
 import pytest
 from fastapi import FastAPI
 
@@ -31,10 +32,18 @@ OPERATIONS_ADDED_BY = {
     },
     "03": {"GET /status", "POST /tasks/{task_id}/checklist"},
     "04": {"GET /labels", "GET /labels/{label}/tasks"},
+    "05": {"GET /stats"},
+    "06": {
+        "POST /tasks/{task_id}/files",
+        "GET /tasks/{task_id}/files",
+        "GET /tasks/{task_id}/files/{file_id}",
+        "GET /export/tasks",
+        "GET /tasks/{task_id}/links",
+    },
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
 DESCRIBED_FROM = "03"
-TAGS_DESCRIBED_BY = {"03": ["tasks", "users", "health"], "04": ["labels"]}
+TAGS_DESCRIBED_BY = {"03": ["tasks", "users", "health"], "04": ["labels"], "06": ["export"]}
 
 
 def _app_for(checker: Callable[[object], None], lesson: str) -> FastAPI:
@@ -126,4 +135,4 @@ def test_checkpoints_ignore_the_environment_and_env_files(
 def test_settings_given_to_a_checkpoint_are_used() -> None:
     app = checkpoint("04", CheckpointSettings(project_name="Team board", demo_data=False))
     assert app.title == "Team board"
-    assert app.state.store.list_tasks() == []
+    assert anyio.run(app.state.store.list_tasks) == []

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from course import checkpoint
-from course.client import OPERATIONS, TaskboardClient, TaskboardError
+from course.client import OPERATIONS, TaskboardClient, TaskboardError, Upload
 from course.server import fastapi_command, free_port, running_server
 from taskboard.models import (
     ChecklistItem,
@@ -58,6 +58,7 @@ def test_read_and_list_return_models(board: TaskboardClient) -> None:
     assert [t.id for t in board.list_tasks(label=["api", "review"])] == [4]
     assert [t.id for t in board.search_tasks("api")] == [3, 4]
     assert board.health() == {"status": "ok"}
+    assert board.read_stats().served >= 1
 
 
 def test_a_task_round_trip(board: TaskboardClient) -> None:
@@ -83,6 +84,19 @@ def test_users_come_back_without_secrets(board: TaskboardClient) -> None:
     with pytest.raises(TaskboardError) as taken:
         board.create_user(UserCreate(username="ada", password=PASSWORD))
     assert taken.value.status_code == 409
+
+
+def test_files_export_and_links(board: TaskboardClient) -> None:
+    created = board.upload_task_file(1, Upload("notes.txt", b"hello", "text/plain"))
+    assert (created.filename, created.size) == ("notes.txt", 5)
+    assert board.list_task_files(1) == [created]
+    assert board.download_task_file(1, created.id) == b"hello"
+    assert [task.id for task in board.export_tasks()] == [1, 2, 3, 4]
+    # No link is attached yet, so no request leaves the app.
+    assert board.check_task_links(1) == []
+    with pytest.raises(TaskboardError) as too_large:
+        board.upload_task_file(1, Upload("big.bin", b"x" * (1024 * 1024 + 1)))
+    assert too_large.value.status_code == 413
 
 
 def test_a_422_carries_the_error_list(board: TaskboardClient) -> None:
@@ -140,7 +154,14 @@ def test_each_method_takes_the_parameters_of_its_operation(schema: dict[str, Any
         if op_id not in OPERATIONS:
             continue
         documented = {param["name"] for param in operation.get("parameters", [])}
-        if "requestBody" in operation:
+        body = operation.get("requestBody", {}).get("content", {})
+        if "multipart/form-data" in body:
+            # A form (lesson 06's upload): one argument per form field, named as the field.
+            form = schema["components"]["schemas"][
+                _schema_name(body["multipart/form-data"]["schema"])
+            ]
+            documented |= set(form["properties"])
+        elif body:
             documented.add("<body>")
         hints = typing.get_type_hints(_methods()[op_id])
         taken = {
@@ -190,4 +211,14 @@ def test_a_client_newer_than_the_server_is_caught() -> None:
     # The lesson-02 app has no checklist route: a client built later calls what is not there.
     older = checkpoint("02").openapi()["paths"]
     served = {operation["operationId"] for item in older.values() for operation in item.values()}
-    assert set(OPERATIONS) - served == {"add_checklist_item", "list_labels", "list_label_tasks"}
+    assert set(OPERATIONS) - served == {
+        "add_checklist_item",
+        "list_labels",
+        "list_label_tasks",
+        "read_stats",
+        "upload_task_file",
+        "list_task_files",
+        "download_task_file",
+        "export_tasks",
+        "check_task_links",
+    }

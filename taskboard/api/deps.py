@@ -1,16 +1,69 @@
-"""Dependencies shared by the routes, as `Annotated` aliases (lesson 05 explains them in depth)."""
+"""Dependencies shared by the routes, as `Annotated` aliases (lesson 05 explains them in depth).
 
+A route asks for what it needs by type, `store: StoreDep` or `settings: SettingsDep`, and FastAPI
+calls the function behind the alias once per request, however many routes and dependencies
+of that request ask for it. A test replaces one through `app.dependency_overrides`.
+"""
+
+import secrets
 from typing import Annotated
 
-from fastapi import Depends, Request
+import httpx2
+from fastapi import Depends, Header, HTTPException, Request
 
+from taskboard.core.config import Settings
 from taskboard.store import Store
 
 
+# `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop for what
+# is one attribute read. Each app keeps its own store and settings, so two apps never share them.
 async def get_store(request: Request) -> Store:
-    # `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop
-    # for what is one attribute read. The store belongs to the app that serves the request, so each app has its own tasks.
     return request.app.state.store
 
 
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# What anyone may call even when the app has an API key: the health checks that load balancers
+# and monitors poll, and the docs pages (the schema they load, /openapi.json, is no route of
+# ours, so no dependency guards it). Taskboard's routers carry their prefixes themselves, so a
+# route's path is the full path.
+PUBLIC_PATHS = frozenset({"/health", "/status", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
+# RFC 9110: a 401 names the scheme to use. API keys have no standard one; FastAPI's own
+# APIKeyHeader says `APIKey`, and so does Taskboard.
+_CHALLENGE = {"WWW-Authenticate": "APIKey"}
+
+
+async def require_api_key(
+    request: Request,
+    settings: SettingsDep,
+    # Not in the schema: it would be listed on every operation, the public ones too, and
+    # whether or not this app has a key.
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """When the settings hold an `api_key`, refuse a request without it in `X-API-Key` (401).
+
+    Without one, the default, every request goes through, as before lesson 05.
+    """
+    if settings.api_key is None or request.scope["route"].path in PUBLIC_PATHS:
+        return
+    if x_api_key is None:
+        raise HTTPException(401, "Missing the X-API-Key header", headers=_CHALLENGE)
+    # compare_digest takes as long wherever the first wrong character is, so the time of an
+    # answer tells nothing about the key. Bytes, because it refuses non-ASCII str.
+    expected = settings.api_key.get_secret_value().encode()
+    if not secrets.compare_digest(x_api_key.encode(), expected):
+        raise HTTPException(401, "Wrong API key in the X-API-Key header", headers=_CHALLENGE)
+
+
+async def get_http_client(request: Request) -> httpx2.AsyncClient:
+    """The app's one client for outgoing HTTP requests, opened by its lifespan (lesson 06)."""
+    return request.app.state.http
+
+
+HttpClientDep = Annotated[httpx2.AsyncClient, Depends(get_http_client)]

@@ -4,11 +4,26 @@ One feature per concern, each with its routers (one per resource, as in the Fast
 template) and whatever else it needs. `create_app` uses them all; a deployment may use fewer.
 """
 
+from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
 
-from taskboard.api.routes import checklist, comments, docs, health, labels, tasks, users
+from taskboard.api.deps import require_api_key
+from taskboard.api.routes import (
+    checklist,
+    comments,
+    docs,
+    export,
+    files,
+    health,
+    labels,
+    links,
+    stats,
+    tasks,
+    users,
+)
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
+from taskboard.core.http import http_client_lifespan
 from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
 from taskboard.store import Conflict, NotFound, Store
 
@@ -86,6 +101,33 @@ LABELS = Feature(
     ),
 )
 
+# Counts of the requests served, failed and in progress, at GET /stats. Its dependency runs
+# on every route, and before API_KEY's, so refused requests count as failed.
+REQUEST_STATS = Feature(
+    name="request-stats",
+    routers=(stats.router,),
+    dependencies=(Depends(stats.count_request),),
+    services=lambda settings: {"stats": stats.RequestStats()},
+)
+
+# An optional API key: when the settings hold one, every route but the health checks and the
+# docs wants it in the X-API-Key header. Without one, the default, nothing changes.
+API_KEY = Feature(name="api-key", dependencies=(Depends(require_api_key),))
+
+# Files attached to tasks: uploaded within the app's max_file_bytes, listed, downloaded.
+FILES = Feature(name="files", routers=(files.router,))
+
+# Every task as JSON Lines, streamed as it is read.
+EXPORT = Feature(
+    name="export",
+    routers=(export.router,),
+    tags=({"name": "export", "description": "Every task at once, streamed as JSON Lines."},),
+)
+
+# Outgoing HTTP: one client per app, opened and closed by the lifespan, and the route that uses
+# it to check the links attached to a task's comments, all at once.
+LINK_CHECKS = Feature(name="link-checks", routers=(links.router,), lifespan=http_client_lifespan)
+
 FEATURES: tuple[Feature, ...] = (
     BOARD,
     EDITING,
@@ -95,4 +137,9 @@ FEATURES: tuple[Feature, ...] = (
     CHECKLIST,
     LEGACY_PATHS,
     LABELS,
+    REQUEST_STATS,
+    API_KEY,
+    FILES,
+    EXPORT,
+    LINK_CHECKS,
 )

@@ -38,3 +38,9 @@ class Settings(BaseSettings):
     # SecretStr shows as '**********' in reprs, logs and tracebacks; read it with
     # `.get_secret_value()` only where it is used.
     secret_key: SecretStr = Field(default_factory=_new_secret_key, min_length=32)
+    # When set, every request but the health checks and the docs must send it in the X-API-Key
+    # header (lesson 05). None, the default, leaves the API open.
+    api_key: SecretStr | None = Field(default=None, min_length=1)
+    # The largest file a task may get attached, in bytes (lesson 06); a larger one answers 413.
+    # At most 16 MiB: the upload route refuses any request body above 32 MiB before reading it.
+    max_file_bytes: int = Field(default=1024 * 1024, ge=1, le=16 * 1024 * 1024)

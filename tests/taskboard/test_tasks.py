@@ -1,7 +1,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from taskboard.core.config import Settings
+from course.checkpoints import CheckpointSettings
 from taskboard.demo import demo_tasks
 from taskboard.main import create_app
 
@@ -77,7 +77,7 @@ def test_read_task_needs_a_positive_integer_id(client: TestClient, task_id: str)
 
 
 def test_demo_data_can_be_turned_off() -> None:
-    with TestClient(create_app(Settings(demo_data=False))) as client:
+    with TestClient(create_app(CheckpointSettings(demo_data=False))) as client:
         assert client.get("/tasks").json() == []
 
 

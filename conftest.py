@@ -1,0 +1,17 @@
+"""Loaded by pytest for every path it collects (tests/, notebooks/, solutions/, or one notebook)."""
+
+import os
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every check records its verdict (course/progress.py). In the tests, verdicts stay in the
+    # memory of the process that made them: no test writes the developer's .course-progress.json,
+    # and every notebook's kernel (nbval's, nbclient's, JupyterLab's: each inherits os.environ)
+    # starts with no progress, so a stored progress table is the same in every run.
+    os.environ["COURSE_PROGRESS_FILE"] = ":memory:"
+    # Taskboard reads TASKBOARD_* variables (an API key, say); the tests set the ones they test,
+    # and a developer's own must not change what the suite, or a server it starts, sees.
+    for name in [name for name in os.environ if name.startswith("TASKBOARD_")]:
+        del os.environ[name]
