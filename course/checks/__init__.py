@@ -387,18 +387,22 @@ class Probe:
             ) from None
         except Exception as exc:  # the learner's endpoint raised: report it, never crash
             self._note_who_answered()  # an old version of a re-run cell may be what raised
-            problem, got, hint = _app_error(exc)
-            expected = None
-            error = type(exc).__name__
-            if if_raises and (not if_raises.only or error in if_raises.only):
-                problem = (if_raises.problem or problem).replace("{error}", error)
-                expected, hint = if_raises.expected, if_raises.hint
-            raise CheckFailed(
-                self.task, problem, sent=sent, got=got, expected=expected, hint=hint
-            ) from None
+            raise self.app_failure(exc, sent, if_raises) from None
         self._note_who_answered()
         self._note_created(method, url, response)
         return response
+
+    def app_failure(
+        self, exc: Exception, sent: str, if_raises: IfRaises | None = None
+    ) -> CheckFailed:
+        """The report for an exception the learner's app raised while answering `sent`."""
+        problem, got, hint = _app_error(exc)
+        expected = None
+        error = type(exc).__name__
+        if if_raises and (not if_raises.only or error in if_raises.only):
+            problem = (if_raises.problem or problem).replace("{error}", error)
+            expected, hint = if_raises.expected, if_raises.hint
+        return CheckFailed(self.task, problem, sent=sent, got=got, expected=expected, hint=hint)
 
     @contextmanager
     def sending(self, headers: dict[str, str]) -> Iterator[None]:

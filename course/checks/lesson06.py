@@ -23,7 +23,6 @@ from course.checks import (
     CheckFailed,
     IfRaises,
     Probe,
-    _app_error,
     _bounded,
     _current_version,
     _NoAnswer,
@@ -151,15 +150,7 @@ def _call(
         ) from None
     except Exception as exc:  # the learner's endpoint raised: report it, never crash
         _note_who_answered(probe, scope)
-        problem, got, hint = _app_error(exc)
-        expected = None
-        error = type(exc).__name__
-        if if_raises and (not if_raises.only or error in if_raises.only):
-            problem = (if_raises.problem or problem).replace("{error}", error)
-            expected, hint = if_raises.expected, if_raises.hint
-        raise CheckFailed(
-            probe.task, problem, sent=sent, got=got, expected=expected, hint=hint
-        ) from None
+        raise probe.app_failure(exc, sent, if_raises) from None
     _note_who_answered(probe, scope)
     if "status" not in start:
         raise CheckFailed(
