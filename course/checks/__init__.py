@@ -419,7 +419,13 @@ class Probe:
                     self._client.headers[name] = value
 
     def _note_who_answered(self) -> None:
-        answered = self._guard.endpoint
+        self.note_answered_by(self._guard.endpoint)
+
+    def note_answered_by(self, answered: Callable[..., Any] | None) -> None:
+        """Remember `answered` if a newer version of it exists: an old re-run cell's function.
+
+        The probe does it for its own requests; a check that calls the app itself does it too.
+        """
         current = _current_version(answered) if answered is not None else None
         if current is not None and current is not answered:
             self.outdated[answered.__qualname__] = answered  # type: ignore[union-attr]

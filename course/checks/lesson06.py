@@ -24,7 +24,6 @@ from course.checks import (
     IfRaises,
     Probe,
     _bounded,
-    _current_version,
     _NoAnswer,
     check,
 )
@@ -149,9 +148,9 @@ def _call(
             hint="Look for an endless loop or a wait that never ends in that endpoint.",
         ) from None
     except Exception as exc:  # the learner's endpoint raised: report it, never crash
-        _note_who_answered(probe, scope)
+        probe.note_answered_by(scope.get("endpoint"))
         raise probe.app_failure(exc, sent, if_raises) from None
-    _note_who_answered(probe, scope)
+    probe.note_answered_by(scope.get("endpoint"))
     if "status" not in start:
         raise CheckFailed(
             probe.task,
@@ -166,14 +165,6 @@ def _call(
         request=httpx2.Request(method, f"http://testserver{url}"),
     )
     return Exchange(response, len(pieces), peak)
-
-
-def _note_who_answered(probe: Probe, scope: dict[str, Any]) -> None:
-    """As the probe does for its own requests: an old version of a re-run cell is named."""
-    answered = scope.get("endpoint")
-    current = _current_version(answered) if answered is not None else None
-    if current is not None and current is not answered:
-        probe.outdated[answered.__qualname__] = answered
 
 
 def _with_hint(failed: CheckFailed, symptom: str, hint: str) -> CheckFailed:
