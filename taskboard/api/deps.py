@@ -6,6 +6,7 @@ of that request ask for it. A test replaces one through `app.dependency_override
 """
 
 import secrets
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 import httpx2
@@ -17,8 +18,15 @@ from taskboard.store import Store
 
 # `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop for what
 # is one attribute read. Each app keeps its own store and settings, so two apps never share them.
-async def get_store(request: Request) -> Store:
-    return request.app.state.store
+async def get_store(request: Request) -> AsyncIterator[Store]:
+    """The app's store, for one request.
+
+    A `yield` dependency (lesson 05): the in-memory store is the same for every request, but the
+    database store of lesson 07 opens a session here, and closes it (rolled back if the request
+    failed) once the answer is sent.
+    """
+    async with request.app.state.store.transaction() as store:
+        yield store
 
 
 async def get_settings(request: Request) -> Settings:

@@ -24,6 +24,7 @@ from taskboard.api.routes import (
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.core.http import http_client_lifespan
+from taskboard.db.lifespan import database_lifespan, database_store
 from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
 from taskboard.store import Conflict, NotFound, Store
 
@@ -127,6 +128,12 @@ EXPORT = Feature(
 # Outgoing HTTP: one client per app, opened and closed by the lifespan, and the route that uses
 # it to check the links attached to a task's comments, all at once.
 LINK_CHECKS = Feature(name="link-checks", routers=(links.router,), lifespan=http_client_lifespan)
+
+# The board in a database (lesson 07): the same routes, another store behind StoreDep. The
+# lifespan opens the engine, creates the schema (SQLite and tests; production runs Alembic's
+# migrations) and disposes of the engine's connections at shutdown. It joins FEATURES, and
+# checkpoint "07", with lesson 07's notebook and checks; until then tests/taskboard adds it.
+DATABASE = Feature(name="database", services=database_store, lifespan=database_lifespan)
 
 FEATURES: tuple[Feature, ...] = (
     BOARD,

@@ -6,7 +6,7 @@ it needs (`create_app(Settings(demo_data=False))`) and no global has to be patch
 
 import secrets
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,3 +44,12 @@ class Settings(BaseSettings):
     # The largest file a task may get attached, in bytes (lesson 06); a larger one answers 413.
     # At most 16 MiB: the upload route refuses any request body above 32 MiB before reading it.
     max_file_bytes: int = Field(default=1024 * 1024, ge=1, le=16 * 1024 * 1024)
+    # Where the DATABASE feature (lesson 07) keeps the board. None, the default, is SQLite in
+    # memory, one database per app; `postgresql+asyncpg://user:password@host/dbname` is
+    # PostgreSQL, with no code change. DATABASE_URL, the name hosting services use, works too.
+    # repr=False: a URL may carry a password.
+    database_url: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TASKBOARD_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )

@@ -5,10 +5,13 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from course.checkpoints import CheckpointSettings
 from taskboard.api.routes.files import CHUNK_SIZE, MAX_UPLOAD_BODY
 from taskboard.core.config import Settings
+from taskboard.db.models import TaskFile
+from taskboard.db.store import DatabaseStore
 from taskboard.main import create_app
 
 LIMIT = 1000
@@ -132,4 +135,14 @@ def test_a_deleted_task_takes_its_files_with_it(client: TestClient, app) -> None
     client.delete("/tasks/1")
     assert client.get("/tasks/1/files").status_code == 404
     assert client.get("/tasks/1/files/1").status_code == 404
-    assert app.state.store._files == {}  # not only out of reach: gone from memory
+    # not only out of reach: gone from memory, or from the database
+    store = app.state.store
+    if isinstance(store, DatabaseStore):
+        assert client.portal.call(count_rows, store, TaskFile) == 0
+    else:
+        assert store._files == {}
+
+
+async def count_rows(store: DatabaseStore, model: type) -> int:
+    async with store.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model))

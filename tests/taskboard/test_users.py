@@ -2,7 +2,6 @@
 
 from typing import Any
 
-import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -52,7 +51,8 @@ def test_neither_the_password_nor_its_hash_ever_leaves_the_api(client: TestClien
 def test_the_store_keeps_only_an_argon2_hash(app) -> None:
     with TestClient(app) as client:
         user = _sign_up(client)
-    stored = anyio.run(app.state.store.get_user, user["id"])
+        # On the app's own event loop, while it runs (a database store needs its engine open).
+        stored = client.portal.call(app.state.store.get_user, user["id"])
     assert stored.password_hash.startswith("$argon2id$")
     assert PASSWORD not in stored.model_dump_json()
     assert verify_password(PASSWORD, stored.password_hash)

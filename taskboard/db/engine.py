@@ -1,0 +1,47 @@
+"""The engine: one per app, opened by the DATABASE feature's lifespan and disposed at shutdown.
+
+The URL picks the database and its driver; the code is the same for both:
+
+- `sqlite+aiosqlite://` (the default): SQLite in memory, one database per engine. `StaticPool`
+  keeps the engine's one connection, because each new connection to `:memory:` would be a new,
+  empty database ("no such table"); `check_same_thread=False` lets aiosqlite's worker thread use
+  it. A file works too: `sqlite+aiosqlite:///taskboard.db`.
+- `postgresql+asyncpg://user:password@host/dbname`: PostgreSQL through asyncpg, with a pool of
+  connections shared by the requests.
+"""
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+IN_MEMORY_SQLITE = "sqlite+aiosqlite://"
+
+
+def async_url(url: str) -> str:
+    """Hosting services hand out `postgres://` or `postgresql://` URLs: use asyncpg with them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url.removeprefix(prefix)
+    return url
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    url = async_url(url or IN_MEMORY_SQLITE)
+    if url in (IN_MEMORY_SQLITE, IN_MEMORY_SQLITE + "/:memory:"):
+        kwargs = {
+            "poolclass": StaticPool,
+            "connect_args": {"check_same_thread": False},
+            **kwargs,
+        }
+    engine = create_async_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        # SQLite ignores foreign keys (and ON DELETE CASCADE) unless each connection asks.
+        @event.listens_for(engine.sync_engine, "connect")
+        def _foreign_keys_on(dbapi_connection: Any, connection_record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+    return engine

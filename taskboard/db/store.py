@@ -1,0 +1,351 @@
+"""`DatabaseStore`: the async Store of taskboard/store.py, kept in a database (lesson 07).
+
+Same methods, same answers, same errors: the routes cannot tell which store they were given.
+`get_store` (taskboard/api/deps.py) opens one session per request with `transaction()`; each
+method that writes commits once its whole change is made, so a client never sees a success
+that was not saved, and a failure leaves nothing half-written.
+"""
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from taskboard.core.security import hash_password
+from taskboard.db.models import Base, ChecklistItemRow, Comment, Task, TaskFile, TaskLabel, User
+from taskboard.demo import demo_tasks
+from taskboard.models import (
+    MAX_CHECKLIST_ITEMS,
+    ChecklistItem,
+    CommentCreate,
+    CommentPublic,
+    TaskCreate,
+    TaskFilePublic,
+    TaskFilters,
+    TaskPublic,
+    UserCreate,
+    UserInDB,
+)
+from taskboard.store import (
+    ChecklistFull,
+    FileNotFound,
+    LabelNotFound,
+    TaskNotFound,
+    UsernameTaken,
+    UserNotFound,
+)
+
+# How many tasks iter_tasks fetches per query while a client reads the export.
+BATCH_SIZE = 50
+
+
+def task_public(task: Task) -> TaskPublic:
+    return TaskPublic(
+        id=task.id,
+        title=task.title,
+        description=task.description,
+        status=task.status,
+        priority=task.priority,
+        labels=[label.name for label in task.labels],
+        checklist=[ChecklistItem(text=item.text, done=item.done) for item in task.checklist],
+    )
+
+
+def comment_public(comment: Comment) -> CommentPublic:
+    return CommentPublic(
+        id=comment.id,
+        task_id=comment.task_id,
+        text=comment.text,
+        kind=comment.kind,
+        attachments=comment.attachments,
+    )
+
+
+def file_public(file: TaskFile) -> TaskFilePublic:
+    return TaskFilePublic(
+        id=file.id,
+        task_id=file.task_id,
+        filename=file.filename,
+        content_type=file.content_type,
+        size=file.size,
+    )
+
+
+def user_in_db(user: User) -> UserInDB:
+    return UserInDB(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        password_hash=user.password_hash,
+    )
+
+
+def _set_fields(task: Task, fields: dict[str, Any]) -> None:
+    """Copy a validated task's fields onto its row, labels and checklist as rows of their own."""
+    task.title = fields["title"]
+    task.description = fields["description"]
+    task.status = fields["status"]
+    task.priority = fields["priority"]
+    task.labels = [TaskLabel(position=i, name=name) for i, name in enumerate(fields["labels"])]
+    task.checklist = [
+        ChecklistItemRow(position=i, text=item["text"], done=item["done"])
+        for i, item in enumerate(fields["checklist"])
+    ]
+
+
+class DatabaseStore:
+    """The store, in the database the engine points at.
+
+    The app keeps one, without a session; `transaction()` gives a request its own, bound to a
+    session. Called without one (in a test, say), each method opens a session of its own.
+    """
+
+    def __init__(self, engine: AsyncEngine, session: AsyncSession | None = None) -> None:
+        self.engine = engine
+        # expire_on_commit=False: rows stay readable after a commit, without a new query.
+        self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._session = session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["DatabaseStore"]:
+        """A store bound to one new session, for one request: rolled back if anything fails."""
+        async with self.sessions() as session:
+            try:
+                yield DatabaseStore(self.engine, session)
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def _use(self) -> AsyncIterator[AsyncSession]:
+        if self._session is not None:
+            yield self._session
+        else:
+            async with self.transaction() as store:
+                assert store._session is not None
+                yield store._session
+
+    async def create_schema(self, demo_data: bool) -> None:
+        """Create the tables if they are missing, and seed the demo tasks into an empty board.
+
+        For SQLite and tests; a production database gets its schema from Alembic's migrations.
+        """
+        async with self.engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        if demo_data:
+            await self.seed_demo_data()
+
+    async def seed_demo_data(self) -> None:
+        async with self._use() as session:
+            if await session.scalar(select(func.count()).select_from(Task)):
+                return
+            # Inserted in order without their ids: the database numbers them 1, 2, 3, 4 and its
+            # sequence knows it (PostgreSQL would hand out 1 again if we gave ids ourselves).
+            for fields in demo_tasks():
+                task = Task()
+                _set_fields(task, TaskPublic.model_validate(fields).model_dump())
+                session.add(task)
+                await session.flush()
+            await session.commit()
+
+    # Tasks -------------------------------------------------------------------------------
+
+    async def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
+        """Tasks in creation order that match every filter, at most `filters.limit` of them."""
+        filters = filters or TaskFilters()
+        query = select(Task).order_by(Task.id).limit(filters.limit)
+        if filters.status is not None:
+            query = query.where(Task.status == filters.status)
+        for label in set(filters.label):
+            query = query.where(
+                exists().where(TaskLabel.task_id == Task.id, TaskLabel.name == label)
+            )
+        async with self._use() as session:
+            return [task_public(task) for task in await session.scalars(query)]
+
+    async def search(self, text: str) -> list[TaskPublic]:
+        # autoescape: a % or _ the client typed is matched as itself, not as a LIKE wildcard.
+        query = (
+            select(Task)
+            .where(func.lower(Task.title).contains(text.lower(), autoescape=True))
+            .order_by(Task.id)
+        )
+        async with self._use() as session:
+            return [task_public(task) for task in await session.scalars(query)]
+
+    async def _task(self, session: AsyncSession, task_id: int) -> Task:
+        task = await session.get(Task, task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    async def get(self, task_id: int) -> TaskPublic:
+        async with self._use() as session:
+            return task_public(await self._task(session, task_id))
+
+    async def create(self, task_in: TaskCreate) -> TaskPublic:
+        async with self._use() as session:
+            task = Task()
+            _set_fields(task, task_in.model_dump())
+            session.add(task)
+            await session.commit()
+            return task_public(task)
+
+    async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
+        """Apply `changes` (field name to new value) and validate the result as a whole."""
+        async with self._use() as session:
+            task = await self._task(session, task_id)
+            updated = TaskPublic.model_validate(task_public(task).model_dump() | changes)
+            # Old labels and checklist rows go first: SQLAlchemy would insert the new rows
+            # before deleting the old ones, and (task_id, position) would clash.
+            task.labels = []
+            task.checklist = []
+            await session.flush()
+            _set_fields(task, updated.model_dump())
+            await session.commit()
+            return updated
+
+    async def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
+        """Append `item` to the task's checklist, unless the checklist is full."""
+        async with self._use() as session:
+            task = await self._task(session, task_id)
+            if len(task.checklist) >= MAX_CHECKLIST_ITEMS:
+                raise ChecklistFull(task_id)
+            task.checklist.append(
+                ChecklistItemRow(position=len(task.checklist), text=item.text, done=item.done)
+            )
+            await session.commit()
+            return task_public(task)
+
+    async def delete(self, task_id: int) -> None:
+        """Remove the task; the database deletes its comments, files, labels and checklist."""
+        async with self._use() as session:
+            await session.delete(await self._task(session, task_id))
+            await session.commit()
+
+    # Comments ----------------------------------------------------------------------------
+
+    async def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
+        async with self._use() as session:
+            await self._task(session, task_id)
+            comment = Comment(task_id=task_id, **comment_in.model_dump(mode="json"))
+            session.add(comment)
+            await session.commit()
+            return comment_public(comment)
+
+    async def list_comments(self, task_id: int) -> list[CommentPublic]:
+        """The task's comments, oldest first."""
+        async with self._use() as session:
+            await self._task(session, task_id)
+            query = select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)
+            return [comment_public(comment) for comment in await session.scalars(query)]
+
+    # Users -------------------------------------------------------------------------------
+
+    async def create_user(self, user_in: UserCreate) -> UserInDB:
+        # argon2 is slow on purpose (~0.1 s of CPU): off the event loop, in the threadpool.
+        password_hash = await run_in_threadpool(hash_password, user_in.password)
+        async with self._use() as session:
+            user = User(
+                username=user_in.username,
+                full_name=user_in.full_name,
+                password_hash=password_hash,
+            )
+            session.add(user)
+            try:
+                # The unique constraint decides, not a SELECT first: two sign-ups at once
+                # cannot both pass it.
+                await session.commit()
+            except IntegrityError:
+                # The transaction is dead: roll it back, so nothing of it remains, and say
+                # what went wrong in words the client can act on (a 409, not a 500).
+                await session.rollback()
+                raise UsernameTaken(user_in.username) from None
+            return user_in_db(user)
+
+    async def get_user(self, user_id: int) -> UserInDB:
+        async with self._use() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise UserNotFound(user_id)
+            return user_in_db(user)
+
+    # Labels ------------------------------------------------------------------------------
+
+    async def label_counts(self) -> dict[str, int]:
+        """How many tasks carry each label in use, by label name."""
+        async with self._use() as session:
+            names = await session.scalars(select(TaskLabel.name))
+            # Sorted in Python: PostgreSQL's collation may order "a-b" and "ab" differently.
+            return dict(sorted(Counter(names).items()))
+
+    async def tasks_with_label(self, label: str) -> list[TaskPublic]:
+        """The tasks carrying `label`; a label no task carries is not found."""
+        query = (
+            select(Task)
+            .where(exists().where(TaskLabel.task_id == Task.id, TaskLabel.name == label))
+            .order_by(Task.id)
+        )
+        async with self._use() as session:
+            tasks = [task_public(task) for task in await session.scalars(query)]
+        if not tasks:
+            raise LabelNotFound(label)
+        return tasks
+
+    async def iter_tasks(self) -> AsyncIterator[TaskPublic]:
+        """Every task in creation order, fetched BATCH_SIZE at a time, for a streaming route.
+
+        Each batch starts after the last id sent, so tasks deleted or created meanwhile never
+        break the stream, and the app never holds the whole board in memory.
+        """
+        last_id = 0
+        while True:
+            query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(BATCH_SIZE)
+            async with self._use() as session:
+                batch = [task_public(task) for task in await session.scalars(query)]
+                session.expunge_all()  # what was sent need not stay in the session's memory
+            for task in batch:
+                yield task
+            if len(batch) < BATCH_SIZE:
+                return
+            last_id = batch[-1].id
+
+    # Files -------------------------------------------------------------------------------
+
+    async def add_file(
+        self, task_id: int, filename: str, content_type: str, content: bytes
+    ) -> TaskFilePublic:
+        """Attach a file to the task. It is stored whole, or not at all."""
+        async with self._use() as session:
+            await self._task(session, task_id)
+            file = TaskFile(
+                task_id=task_id,
+                filename=filename,
+                content_type=content_type,
+                size=len(content),
+                content=content,
+            )
+            session.add(file)
+            await session.commit()
+            return file_public(file)
+
+    async def list_files(self, task_id: int) -> list[TaskFilePublic]:
+        """The files attached to the task, oldest first."""
+        async with self._use() as session:
+            await self._task(session, task_id)
+            query = select(TaskFile).where(TaskFile.task_id == task_id).order_by(TaskFile.id)
+            return [file_public(file) for file in await session.scalars(query)]
+
+    async def read_file(self, task_id: int, file_id: int) -> tuple[TaskFilePublic, bytes]:
+        """A file of the task, with its bytes; a file of another task is not found."""
+        async with self._use() as session:
+            await self._task(session, task_id)
+            file = await session.get(TaskFile, file_id)
+            if file is None or file.task_id != task_id:
+                raise FileNotFound(task_id, file_id)
+            return file_public(file), file.content

@@ -1,0 +1,103 @@
+"""Taskboard's suite runs against every store: in memory, SQLite, and PostgreSQL when
+DATABASE_URL names one (lesson 07). Each test gets an empty database of its own."""
+
+import asyncio
+import os
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from course.checkpoints import CheckpointSettings
+from taskboard.api.main import DATABASE, FEATURES
+from taskboard.db.engine import async_url, make_engine
+from taskboard.db.models import Base
+from taskboard.main import create_app
+
+IN_MEMORY_FEATURES = tuple(feature for feature in FEATURES if feature is not DATABASE)
+DATABASE_FEATURES = (*IN_MEMORY_FEATURES, DATABASE)
+STORES = ("memory", "sqlite", "postgresql")
+
+# Read once, before tests/conftest.py hides it from the apps that tests build with Settings().
+POSTGRESQL_URL = os.environ.get("DATABASE_URL", "")
+
+# A database per xdist worker: two workers never empty each other's tables mid-test.
+_prepared: dict[str, str] = {}
+
+
+def postgresql_url(worker: str) -> str:
+    """An empty PostgreSQL database for this worker, or a skip (an error under CI=true)."""
+    url = POSTGRESQL_URL
+    if not url.startswith(("postgres://", "postgresql")):
+        reason = "PostgreSQL tests need DATABASE_URL=postgresql+asyncpg://user:password@host/db"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true, but no PostgreSQL: {reason}")
+        pytest.skip(reason)
+    if worker not in _prepared:
+        _prepared[worker] = asyncio.run(_worker_database(async_url(url), worker))
+    asyncio.run(_empty_tables(_prepared[worker]))
+    return _prepared[worker]
+
+
+async def _worker_database(url: str, worker: str) -> str:
+    base = make_url(url)
+    name = f"{base.database}_test_{worker}"
+    admin = make_engine(url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as connection:
+        # Not the fastest, but each run starts from the models as they are now.
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await admin.dispose()
+    worker_url = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(worker_url, poolclass=NullPool)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    return worker_url
+
+
+async def _empty_tables(url: str) -> None:
+    engine = make_engine(url, poolclass=NullPool)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=STORES)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def database_url(store_kind: str) -> str | None:
+    """None for in-memory SQLite (the default), else an empty PostgreSQL database."""
+    if store_kind == "postgresql":
+        return postgresql_url(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    return None
+
+
+@pytest.fixture
+def app(store_kind: str, database_url: str | None) -> FastAPI:
+    # CheckpointSettings reads no TASKBOARD_* variable and no .env file: a developer's own
+    # environment (an API key, say) never changes what the tests see.
+    if store_kind == "memory":
+        return create_app(CheckpointSettings(demo_data=True), IN_MEMORY_FEATURES)
+    return create_app(
+        CheckpointSettings(demo_data=True, database_url=database_url), DATABASE_FEATURES
+    )
+
+
+@pytest.fixture(params=("sqlite", "postgresql"))
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    """For tests of the database store alone: in-memory SQLite (None), then PostgreSQL."""
+    if request.param == "postgresql":
+        return postgresql_url(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    return None
+
+
+@pytest.fixture
+def sql_app(db_url: str | None) -> FastAPI:
+    return create_app(CheckpointSettings(demo_data=True, database_url=db_url), DATABASE_FEATURES)
