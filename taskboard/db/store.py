@@ -6,6 +6,7 @@ method that writes commits once its whole change is made, so a client never sees
 that was not saved, and a failure leaves nothing half-written.
 """
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import StaticPool
 from starlette.concurrency import run_in_threadpool
 
 from taskboard.core.security import hash_password
@@ -105,21 +107,40 @@ class DatabaseStore:
     session. Called without one (in a test, say), each method opens a session of its own.
     """
 
-    def __init__(self, engine: AsyncEngine, session: AsyncSession | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        session: AsyncSession | None = None,
+        one_at_a_time: asyncio.Lock | None = None,
+    ) -> None:
         self.engine = engine
         # expire_on_commit=False: rows stay readable after a commit, without a new query.
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._session = session
+        self._one_at_a_time = one_at_a_time
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["DatabaseStore"]:
         """A store bound to one new session, for one request: rolled back if anything fails."""
-        async with self.sessions() as session:
+        async with self._turn(), self.sessions() as session:
             try:
                 yield DatabaseStore(self.engine, session)
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        # SQLite in memory has one connection (StaticPool) for every session: two requests at
+        # once would mix their transactions on it, so they take turns. A pool of connections
+        # (PostgreSQL, a SQLite file) needs no such lock: the database isolates them.
+        if isinstance(self.engine.pool, StaticPool):
+            if self._one_at_a_time is None:
+                self._one_at_a_time = asyncio.Lock()
+            async with self._one_at_a_time:
+                yield
+        else:
+            yield
 
     @asynccontextmanager
     async def _use(self) -> AsyncIterator[AsyncSession]:
@@ -134,7 +155,9 @@ class DatabaseStore:
         """Create the tables if they are missing, and seed the demo tasks into an empty board.
 
         For SQLite and tests; a production database gets its schema from Alembic's migrations.
+        Run by the lifespan at each startup, on the event loop that will serve the requests.
         """
+        self._one_at_a_time = None  # a lock belongs to one event loop: a fresh one per startup
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
         if demo_data:
@@ -178,8 +201,10 @@ class DatabaseStore:
         async with self._use() as session:
             return [task_public(task) for task in await session.scalars(query)]
 
-    async def _task(self, session: AsyncSession, task_id: int) -> Task:
-        task = await session.get(Task, task_id)
+    async def _task(self, session: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
+        # lock: SELECT ... FOR UPDATE on PostgreSQL, so two requests changing the same task wait
+        # for each other instead of both rewriting its labels (SQLite locks the whole database).
+        task = await session.get(Task, task_id, with_for_update=lock, populate_existing=lock)
         if task is None:
             raise TaskNotFound(task_id)
         return task
@@ -199,7 +224,7 @@ class DatabaseStore:
     async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
         """Apply `changes` (field name to new value) and validate the result as a whole."""
         async with self._use() as session:
-            task = await self._task(session, task_id)
+            task = await self._task(session, task_id, lock=True)
             updated = TaskPublic.model_validate(task_public(task).model_dump() | changes)
             # Old labels and checklist rows go first: SQLAlchemy would insert the new rows
             # before deleting the old ones, and (task_id, position) would clash.
@@ -213,7 +238,7 @@ class DatabaseStore:
     async def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
         """Append `item` to the task's checklist, unless the checklist is full."""
         async with self._use() as session:
-            task = await self._task(session, task_id)
+            task = await self._task(session, task_id, lock=True)
             if len(task.checklist) >= MAX_CHECKLIST_ITEMS:
                 raise ChecklistFull(task_id)
             task.checklist.append(

@@ -2,7 +2,9 @@
 only a database can get wrong. Every other Taskboard test runs against it too (conftest.py)."""
 
 import asyncio
+from collections import Counter
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -142,3 +144,27 @@ def test_sqlite_in_memory_needs_one_shared_connection() -> None:
     engine = make_engine()  # StaticPool and check_same_thread=False
     assert engine.pool.__class__.__name__ == "StaticPool"
     asyncio.run(engine.dispose())
+
+
+def test_requests_at_once_neither_mix_nor_fail(sql_app: FastAPI) -> None:
+    """Concurrent writes: one connection (SQLite in memory) takes turns, and two changes of one
+    task wait for each other (PostgreSQL's row lock) instead of clashing into a 500."""
+
+    async def at_once() -> Counter[int]:
+        transport = httpx2.ASGITransport(app=sql_app)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = await asyncio.gather(
+                *[
+                    client.post("/tasks", json={"title": f"T{n}", "labels": ["a"]})
+                    for n in range(10)
+                ],
+                *[client.patch("/tasks/1", json={"labels": ["b", "c"]}) for _ in range(10)],
+                *[client.post("/tasks/2/checklist", json={"text": "Step"}) for _ in range(10)],
+                *[client.post("/users", json=ADA) for _ in range(3)],
+            )
+        return Counter(answer.status_code for answer in answers)
+
+    with TestClient(sql_app) as client:
+        assert client.portal.call(at_once) == {201: 21, 200: 10, 409: 2}
+        assert len(client.get("/tasks/2").json()["checklist"]) == 10
+        assert client.get("/tasks/1").json()["labels"] == ["b", "c"]

@@ -42,11 +42,31 @@ async def table_names(url: str) -> set[str]:
     return set(names)
 
 
-def test_the_migrations_build_what_the_models_describe(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+async def create_all(url: str, *, drop: bool = False) -> None:
+    engine = make_engine(url, poolclass=NullPool)
+    async with engine.begin() as connection:
+        if drop:
+            await connection.run_sync(Base.metadata.drop_all)
+            await connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        else:
+            await connection.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+
+
+def test_the_migrations_build_what_the_models_describe(tmp_path: Path, db_url: str | None) -> None:
+    # On SQLite, a fresh file; on PostgreSQL, this worker's database, emptied and then rebuilt
+    # for the tests that follow.
+    url = db_url or f"sqlite+aiosqlite:///{tmp_path / 'migrated.db'}"
+    if db_url:
+        asyncio.run(create_all(url, drop=True))
     config = alembic_config(url)
-    command.upgrade(config, "head")
-    assert asyncio.run(differences(url)) == []
-    assert set(Base.metadata.tables) <= asyncio.run(table_names(url))
-    command.downgrade(config, "base")
-    assert asyncio.run(table_names(url)) == {"alembic_version"}
+    try:
+        command.upgrade(config, "head")
+        assert asyncio.run(differences(url)) == []
+        assert set(Base.metadata.tables) <= asyncio.run(table_names(url))
+        command.downgrade(config, "base")
+        assert asyncio.run(table_names(url)) == {"alembic_version"}
+    finally:
+        if db_url:
+            asyncio.run(create_all(url, drop=True))
+            asyncio.run(create_all(url))
