@@ -27,6 +27,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "04": (taskboard_features.LABELS,),
     "05": (taskboard_features.REQUEST_STATS, taskboard_features.API_KEY),
     "06": (taskboard_features.FILES, taskboard_features.EXPORT, taskboard_features.LINK_CHECKS),
+    "07": (taskboard_features.DATABASE, taskboard_features.USER_DIRECTORY),
 }
 
 

@@ -96,6 +96,21 @@ class TaskFilters(BaseModel):
     limit: int = Field(default=10, ge=1, le=100, description="At most this many tasks.")
 
 
+# Deep pages are slow (the database reads and skips every row before the offset), so the offset
+# stops where search engines stop theirs. The bound also keeps the number inside a 64-bit
+# integer, which both SQLite and PostgreSQL refuse past 2**63 - 1 (a 500 without it).
+MAX_OFFSET = 10_000
+
+
+class Page(BaseModel):
+    """The query parameters of a paginated list: skip `offset` items, then send at most `limit`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offset: int = Field(default=0, ge=0, le=MAX_OFFSET, description="Items to skip first.")
+    limit: int = Field(default=10, ge=1, le=100, description="At most this many items.")
+
+
 class TaskPublic(TaskBase):
     """A task as the API returns it."""
 
@@ -127,6 +142,10 @@ class UserCreate(UserBase):
     )
 
     password: str = Field(min_length=8, max_length=128)
+
+
+# Users signed up by one request at most: each costs an argon2 hash (~0.1 s of CPU).
+MAX_USERS_PER_BATCH = 20
 
 
 class UserPublic(UserBase):

@@ -19,6 +19,7 @@ from taskboard.models import (
     ChecklistItem,
     CommentCreate,
     CommentPublic,
+    Page,
     TaskCreate,
     TaskFilePublic,
     TaskFilters,
@@ -181,6 +182,37 @@ class Store:
             return self._users[user_id]
         except KeyError:
             raise UserNotFound(user_id) from None
+
+    async def list_users(self, page: Page) -> list[UserInDB]:
+        """One page of users, in the order they signed up."""
+        users = sorted(self._users.values(), key=lambda user: user.id)
+        return users[page.offset : page.offset + page.limit]
+
+    async def create_users(self, users_in: list[UserCreate]) -> list[UserInDB]:
+        """Sign up every user, or none: a taken username (or one given twice) changes nothing."""
+        hashes = [await run_in_threadpool(hash_password, u.password) for u in users_in]
+        # From here on nothing awaits, so no other request can take a name halfway through.
+        taken = {user.username for user in self._users.values()}
+        for user_in in users_in:
+            if user_in.username in taken:
+                raise UsernameTaken(user_in.username)
+            taken.add(user_in.username)
+        users = []
+        for user_in, password_hash in zip(users_in, hashes, strict=True):
+            user = UserInDB(
+                id=self._next_user_id,
+                **user_in.model_dump(exclude={"password"}),
+                password_hash=password_hash,
+            )
+            self._users[user.id] = user
+            self._next_user_id += 1
+            users.append(user)
+        return users
+
+    async def delete_user(self, user_id: int) -> None:
+        """Delete the user; the username is free again."""
+        if self._users.pop(user_id, None) is None:
+            raise UserNotFound(user_id)
 
     async def label_counts(self) -> dict[str, int]:
         """How many tasks carry each label in use, by label name."""

@@ -40,6 +40,7 @@ OPERATIONS_ADDED_BY = {
         "GET /export/tasks",
         "GET /tasks/{task_id}/links",
     },
+    "07": {"GET /users", "POST /users/batch", "DELETE /users/{user_id}"},
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
 DESCRIBED_FROM = "03"

@@ -131,9 +131,11 @@ LINK_CHECKS = Feature(name="link-checks", routers=(links.router,), lifespan=http
 
 # The board in a database (lesson 07): the same routes, another store behind StoreDep. The
 # lifespan opens the engine, creates the schema (SQLite and tests; production runs Alembic's
-# migrations) and disposes of the engine's connections at shutdown. It joins FEATURES, and
-# checkpoint "07", with lesson 07's notebook and checks; until then tests/taskboard adds it.
+# migrations) and disposes of the engine's connections at shutdown.
 DATABASE = Feature(name="database", services=database_store, lifespan=database_lifespan)
+
+# Users a page at a time, a team signed up in one transaction, and users deleted (lesson 07).
+USER_DIRECTORY = Feature(name="user-directory", routers=(users.directory_router,))
 
 FEATURES: tuple[Feature, ...] = (
     BOARD,
@@ -149,4 +151,6 @@ FEATURES: tuple[Feature, ...] = (
     FILES,
     EXPORT,
     LINK_CHECKS,
+    DATABASE,
+    USER_DIRECTORY,
 )

@@ -26,6 +26,7 @@ from taskboard.models import (
     ChecklistItem,
     CommentCreate,
     CommentPublic,
+    Page,
     TaskCreate,
     TaskFilePublic,
     TaskFilters,
@@ -299,6 +300,47 @@ class DatabaseStore:
             if user is None:
                 raise UserNotFound(user_id)
             return user_in_db(user)
+
+    async def list_users(self, page: Page) -> list[UserInDB]:
+        """One page of users, in the order they signed up."""
+        query = select(User).order_by(User.id).offset(page.offset).limit(page.limit)
+        async with self._use() as session:
+            return [user_in_db(user) for user in await session.scalars(query)]
+
+    async def create_users(self, users_in: list[UserCreate]) -> list[UserInDB]:
+        """Sign up every user in one transaction, or none of them."""
+        names = [user_in.username for user_in in users_in]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:
+            raise UsernameTaken(twice)
+        hashes = [await run_in_threadpool(hash_password, u.password) for u in users_in]
+        async with self._use() as session:
+            # Which name is taken, for the message; the constraint still decides at commit.
+            taken = await session.scalar(select(User.username).where(User.username.in_(names)))
+            if taken is not None:
+                raise UsernameTaken(taken)
+            users = [
+                User(username=u.username, full_name=u.full_name, password_hash=password_hash)
+                for u, password_hash in zip(users_in, hashes, strict=True)
+            ]
+            session.add_all(users)
+            try:
+                await session.commit()  # one commit: all of them are saved, or none
+            except IntegrityError:
+                # Another request took one of the names since the SELECT above.
+                await session.rollback()
+                taken = await session.scalar(select(User.username).where(User.username.in_(names)))
+                raise UsernameTaken(taken or names[0]) from None
+            return [user_in_db(user) for user in users]
+
+    async def delete_user(self, user_id: int) -> None:
+        """Delete the user; the username is free again."""
+        async with self._use() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                raise UserNotFound(user_id)
+            await session.delete(user)
+            await session.commit()
 
     # Labels ------------------------------------------------------------------------------
 

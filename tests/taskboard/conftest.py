@@ -16,8 +16,8 @@ from taskboard.db.engine import async_url, make_engine
 from taskboard.db.models import Base
 from taskboard.main import create_app
 
+# Taskboard itself keeps the board in a database; without DATABASE, in the store of lessons 01 to 06.
 IN_MEMORY_FEATURES = tuple(feature for feature in FEATURES if feature is not DATABASE)
-DATABASE_FEATURES = (*IN_MEMORY_FEATURES, DATABASE)
 STORES = ("memory", "sqlite", "postgresql")
 
 # Read once, before tests/conftest.py hides it from the apps that tests build with Settings().
@@ -85,9 +85,7 @@ def app(store_kind: str, database_url: str | None) -> FastAPI:
     # environment (an API key, say) never changes what the tests see.
     if store_kind == "memory":
         return create_app(CheckpointSettings(demo_data=True), IN_MEMORY_FEATURES)
-    return create_app(
-        CheckpointSettings(demo_data=True, database_url=database_url), DATABASE_FEATURES
-    )
+    return create_app(CheckpointSettings(demo_data=True, database_url=database_url), FEATURES)
 
 
 @pytest.fixture(params=("sqlite", "postgresql"))
@@ -100,4 +98,4 @@ def db_url(request: pytest.FixtureRequest) -> str | None:
 
 @pytest.fixture
 def sql_app(db_url: str | None) -> FastAPI:
-    return create_app(CheckpointSettings(demo_data=True, database_url=db_url), DATABASE_FEATURES)
+    return create_app(CheckpointSettings(demo_data=True, database_url=db_url), FEATURES)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.checkpoints import CheckpointSettings
-from taskboard.api.main import DATABASE, FEATURES
+from taskboard.api.main import FEATURES
 from taskboard.core.config import Settings
 from taskboard.db import store as db_store
 from taskboard.db.engine import async_url, make_engine
@@ -105,7 +105,7 @@ def test_each_test_gets_an_empty_database(sql_app: FastAPI, run: int) -> None:
 
 def test_without_demo_data_the_board_starts_empty(db_url: str | None) -> None:
     settings = CheckpointSettings(demo_data=False, database_url=db_url)
-    with TestClient(create_app(settings, (*FEATURES, DATABASE))) as client:
+    with TestClient(create_app(settings, FEATURES)) as client:
         assert client.get("/tasks").json() == []
 
 

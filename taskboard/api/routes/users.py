@@ -1,7 +1,9 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
 
 from taskboard.api.deps import StoreDep
-from taskboard.models import ErrorMessage, UserCreate, UserPublic
+from taskboard.models import MAX_USERS_PER_BATCH, ErrorMessage, Page, UserCreate, UserPublic
 
 router = APIRouter(prefix="/users", tags=["users"])
 
@@ -32,3 +34,39 @@ async def create_user(store: StoreDep, user_in: UserCreate) -> UserPublic:
 async def read_user(store: StoreDep, user_id: int) -> UserPublic:
     """One user, by id, without the password hash."""
     return await store.get_user(user_id)
+
+
+# Lesson 07: with users in a database, the directory lists, signs up teams and deletes them.
+directory_router = APIRouter(prefix="/users", tags=["users"])
+
+
+@directory_router.get("", summary="List users")
+async def list_users(store: StoreDep, page: Annotated[Page, Query()]) -> list[UserPublic]:
+    """Users in the order they signed up, a page at a time (`offset`, then at most `limit`)."""
+    return await store.list_users(page)
+
+
+@directory_router.post(
+    "/batch",
+    status_code=201,
+    summary="Sign up a team",
+    response_description="The new users, in the order given, without their passwords.",
+    responses={409: {"model": ErrorMessage, "description": "A username is taken or given twice."}},
+)
+async def create_users(
+    store: StoreDep,
+    users_in: Annotated[list[UserCreate], Body(min_length=1, max_length=MAX_USERS_PER_BATCH)],
+) -> list[UserPublic]:
+    """Every user is signed up, or none: one taken username changes nothing (a 409)."""
+    return await store.create_users(users_in)
+
+
+@directory_router.delete(
+    "/{user_id}",
+    status_code=204,
+    summary="Delete a user",
+    responses={404: {"model": ErrorMessage, "description": "No user has this id."}},
+)
+async def delete_user(store: StoreDep, user_id: int) -> None:
+    """The user is gone, and the username free again."""
+    await store.delete_user(user_id)
