@@ -2,10 +2,12 @@
 
 The URL picks the database and its driver; the code is the same for both:
 
-- `sqlite+aiosqlite://` (the default): SQLite in memory, one database per engine. `StaticPool`
-  keeps the engine's one connection, because each new connection to `:memory:` would be a new,
-  empty database ("no such table"); `check_same_thread=False` lets aiosqlite's worker thread use
-  it. A file works too: `sqlite+aiosqlite:///taskboard.db`.
+- `sqlite+aiosqlite://` (the default): SQLite in memory, one database per engine. Each new
+  connection to `:memory:` is a new, empty database ("no such table"), so the engine keeps one
+  connection for everything (`StaticPool`). SQLAlchemy 2.1 already picks that pool for aiosqlite
+  in memory; it is spelled out here because the schema depends on it. (`check_same_thread=False`,
+  often copied along with it, is for the sync driver: aiosqlite keeps each connection on a thread
+  of its own.) A file works too: `sqlite+aiosqlite:///taskboard.db`.
 - `postgresql+asyncpg://user:password@host/dbname`: PostgreSQL through asyncpg, with a pool of
   connections shared by the requests.
 """
@@ -30,11 +32,7 @@ def async_url(url: str) -> str:
 def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
     url = async_url(url or IN_MEMORY_SQLITE)
     if url in (IN_MEMORY_SQLITE, IN_MEMORY_SQLITE + "/:memory:"):
-        kwargs = {
-            "poolclass": StaticPool,
-            "connect_args": {"check_same_thread": False},
-            **kwargs,
-        }
+        kwargs = {"poolclass": StaticPool, **kwargs}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         # SQLite ignores foreign keys (and ON DELETE CASCADE) unless each connection asks.

@@ -12,13 +12,14 @@ from taskboard.db.store import DatabaseStore
 
 def database_store(settings: Settings) -> dict[str, DatabaseStore]:
     # Creating an engine connects to nothing yet: the first query does, in the lifespan.
-    return {"store": DatabaseStore(make_engine(settings.database_url))}
+    engine = make_engine(settings.database_url)
+    return {"store": DatabaseStore(engine, demo_data=settings.demo_data)}
 
 
 @asynccontextmanager
 async def database_lifespan(app: FastAPI) -> AsyncIterator[None]:
     store: DatabaseStore = app.state.store
-    await store.create_schema(demo_data=app.state.settings.demo_data)
+    await store.create_schema()
     try:
         yield
     finally:

@@ -112,17 +112,24 @@ class DatabaseStore:
         self,
         engine: AsyncEngine,
         session: AsyncSession | None = None,
-        one_at_a_time: asyncio.Lock | None = None,
+        *,
+        demo_data: bool = False,
     ) -> None:
         self.engine = engine
         # expire_on_commit=False: rows stay readable after a commit, without a new query.
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.demo_data = demo_data
         self._session = session
-        self._one_at_a_time = one_at_a_time
+        self._one_at_a_time: asyncio.Lock | None = None
+        self._schema_ready = False
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator["DatabaseStore"]:
         """A store bound to one new session, for one request: rolled back if anything fails."""
+        if not self._schema_ready:
+            # The lifespan creates the schema at startup. An app used without it (a notebook's
+            # `TestClient(app)` outside a `with`) gets it on its first request instead.
+            await self.create_schema()
         async with self._turn(), self.sessions() as session:
             try:
                 yield DatabaseStore(self.engine, session)
@@ -152,7 +159,7 @@ class DatabaseStore:
                 assert store._session is not None
                 yield store._session
 
-    async def create_schema(self, demo_data: bool) -> None:
+    async def create_schema(self) -> None:
         """Create the tables if they are missing, and seed the demo tasks into an empty board.
 
         For SQLite and tests; a production database gets its schema from Alembic's migrations.
@@ -161,7 +168,8 @@ class DatabaseStore:
         self._one_at_a_time = None  # a lock belongs to one event loop: a fresh one per startup
         async with self.engine.begin() as connection:
             await connection.run_sync(Base.metadata.create_all)
-        if demo_data:
+        self._schema_ready = True
+        if self.demo_data:
             await self.seed_demo_data()
 
     async def seed_demo_data(self) -> None:

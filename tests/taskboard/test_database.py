@@ -141,7 +141,7 @@ def test_sqlite_in_memory_needs_one_shared_connection() -> None:
 
     with pytest.raises(OperationalError, match="no such table: tasks"):
         asyncio.run(tables_seen({"poolclass": NullPool}))
-    engine = make_engine()  # StaticPool and check_same_thread=False
+    engine = make_engine()  # one connection for every session
     assert engine.pool.__class__.__name__ == "StaticPool"
     asyncio.run(engine.dispose())
 
@@ -168,3 +168,15 @@ def test_requests_at_once_neither_mix_nor_fail(sql_app: FastAPI) -> None:
         assert client.portal.call(at_once) == {201: 21, 200: 10, 409: 2}
         assert len(client.get("/tasks/2").json()["checklist"]) == 10
         assert client.get("/tasks/1").json()["labels"] == ["b", "c"]
+
+
+def test_an_app_used_without_its_lifespan_still_has_its_tables() -> None:
+    # A notebook's `TestClient(app)` outside a `with` runs no lifespan: the first request makes
+    # the schema (and the demo tasks) instead of failing with "no such table". SQLite only:
+    # such a client runs each request on a new event loop, and an asyncpg connection kept in
+    # the pool belongs to the loop that opened it, so PostgreSQL needs `with TestClient(app)`.
+    app = create_app(CheckpointSettings(demo_data=True), FEATURES)
+    client = TestClient(app)
+    assert [task["id"] for task in client.get("/tasks").json()] == [1, 2, 3, 4]
+    assert client.post("/users", json={"username": "ada", "password": "x" * 12}).status_code == 201
+    asyncio.run(app.state.store.engine.dispose())  # what the lifespan would do at shutdown
