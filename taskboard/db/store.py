@@ -46,6 +46,14 @@ from taskboard.store import (
 # How many tasks iter_tasks fetches per query while a client reads the export.
 BATCH_SIZE = 50
 
+# Ids are INTEGER columns, 32-bit on PostgreSQL: a larger number cannot be an id, and sent to
+# the database it is an error (a 500), not a row that is missing.
+MAX_ID = 2**31 - 1
+
+
+def _can_exist(row_id: int) -> bool:
+    return 1 <= row_id <= MAX_ID
+
 
 def task_public(task: Task) -> TaskPublic:
     return TaskPublic(
@@ -213,7 +221,11 @@ class DatabaseStore:
     async def _task(self, session: AsyncSession, task_id: int, *, lock: bool = False) -> Task:
         # lock: SELECT ... FOR UPDATE on PostgreSQL, so two requests changing the same task wait
         # for each other instead of both rewriting its labels (SQLite locks the whole database).
-        task = await session.get(Task, task_id, with_for_update=lock, populate_existing=lock)
+        task = (
+            await session.get(Task, task_id, with_for_update=lock, populate_existing=lock)
+            if _can_exist(task_id)
+            else None
+        )
         if task is None:
             raise TaskNotFound(task_id)
         return task
@@ -304,7 +316,7 @@ class DatabaseStore:
 
     async def get_user(self, user_id: int) -> UserInDB:
         async with self._use() as session:
-            user = await session.get(User, user_id)
+            user = await session.get(User, user_id) if _can_exist(user_id) else None
             if user is None:
                 raise UserNotFound(user_id)
             return user_in_db(user)
@@ -344,7 +356,7 @@ class DatabaseStore:
     async def delete_user(self, user_id: int) -> None:
         """Delete the user; the username is free again."""
         async with self._use() as session:
-            user = await session.get(User, user_id)
+            user = await session.get(User, user_id) if _can_exist(user_id) else None
             if user is None:
                 raise UserNotFound(user_id)
             await session.delete(user)
@@ -420,7 +432,7 @@ class DatabaseStore:
         """A file of the task, with its bytes; a file of another task is not found."""
         async with self._use() as session:
             await self._task(session, task_id)
-            file = await session.get(TaskFile, file_id)
+            file = await session.get(TaskFile, file_id) if _can_exist(file_id) else None
             if file is None or file.task_id != task_id:
                 raise FileNotFound(task_id, file_id)
             return file_public(file), file.content

@@ -1,0 +1,63 @@
+"""Bad input gets a 4xx that says why, never a 500, on every store (lesson 07's acceptance).
+
+One request per kind of mistake a client makes: a duplicate key, a page out of range, an id
+that does not exist (or cannot), an upload past the limit, a body that is not JSON.
+"""
+
+import pytest
+from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def taken(client: TestClient) -> TestClient:
+    """A client of a board where the username `ada` is taken."""
+    assert client.post("/users", json={"username": "ada", "password": PASSWORD}).status_code == 201
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "status"),
+    [
+        ("POST", "/users", {"username": "ada", "password": PASSWORD}, 409),
+        ("POST", "/users/batch", [{"username": "ada", "password": PASSWORD}], 409),
+        ("GET", "/users?offset=-1", None, 422),
+        ("GET", f"/users?offset={2**63}", None, 422),
+        ("GET", "/users?limit=1000", None, 422),
+        ("GET", "/tasks?limit=0", None, 422),
+        ("GET", f"/tasks?limit={2**63}", None, 422),
+        ("GET", "/tasks/999", None, 404),
+        ("GET", f"/tasks/{2**63}", None, 404),
+        ("GET", "/tasks/0", None, 422),
+        ("GET", "/users/999", None, 404),
+        ("GET", f"/users/{2**63}", None, 404),
+        ("DELETE", "/users/999", None, 404),
+        ("PATCH", "/tasks/999", {"title": "x"}, 404),
+        ("DELETE", "/tasks/999", None, 404),
+        ("POST", "/tasks/999/comments", {"text": "hi"}, 404),
+        ("GET", "/tasks/1/files/999", None, 404),
+    ],
+)
+def test_bad_input_is_a_4xx_with_a_detail(
+    taken: TestClient, method: str, url: str, body: object, status: int
+) -> None:
+    response = taken.request(method, url, json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["detail"]
+
+
+@pytest.mark.parametrize("url", ["/tasks", "/users", "/users/batch", "/tasks/1/comments"])
+def test_a_body_that_is_not_json_is_a_422(client: TestClient, url: str) -> None:
+    response = client.post(url, content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+def test_an_upload_past_the_limit_is_a_413_and_stores_nothing(client: TestClient) -> None:
+    limit = client.app.state.settings.max_file_bytes
+    too_big = {"file": ("big.bin", b"x" * (limit + 1), "application/octet-stream")}
+    response = client.post("/tasks/1/files", files=too_big)
+    assert response.status_code == 413
+    assert "detail" in response.json()
+    assert client.get("/tasks/1/files").json() == []
