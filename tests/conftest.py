@@ -11,14 +11,6 @@ from taskboard.main import create_app
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(autouse=True)
-def _no_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    # DATABASE_URL names the PostgreSQL that tests/taskboard/conftest.py gives each worker a
-    # database of its own in; an app built from Settings() must not share it with other tests.
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("TASKBOARD_DATABASE_URL", raising=False)
-
-
 @pytest.fixture
 def app() -> FastAPI:
     # CheckpointSettings reads no TASKBOARD_* variable and no .env file: a developer's own

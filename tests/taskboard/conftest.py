@@ -1,5 +1,9 @@
 """Taskboard's suite runs against every store: in memory, SQLite, and PostgreSQL when
-DATABASE_URL names one (lesson 07). Each test gets an empty database of its own."""
+TEST_DATABASE_URL names one (lesson 07). Each test gets an empty database of its own.
+
+TEST_DATABASE_URL, not DATABASE_URL: the apps, servers and notebook kernels the suite starts
+read DATABASE_URL, and must each keep a database of their own (the root conftest.py hides it).
+"""
 
 import asyncio
 import os
@@ -20,8 +24,7 @@ from taskboard.main import create_app
 IN_MEMORY_FEATURES = tuple(feature for feature in FEATURES if feature is not DATABASE)
 STORES = ("memory", "sqlite", "postgresql")
 
-# Read once, before tests/conftest.py hides it from the apps that tests build with Settings().
-POSTGRESQL_URL = os.environ.get("DATABASE_URL", "")
+POSTGRESQL_URL = os.environ.get("TEST_DATABASE_URL", "")
 
 # A database per xdist worker: two workers never empty each other's tables mid-test.
 _prepared: dict[str, str] = {}
@@ -31,7 +34,9 @@ def postgresql_url(worker: str) -> str:
     """An empty PostgreSQL database for this worker, or a skip (an error under CI=true)."""
     url = POSTGRESQL_URL
     if not url.startswith(("postgres://", "postgresql")):
-        reason = "PostgreSQL tests need DATABASE_URL=postgresql+asyncpg://user:password@host/db"
+        reason = (
+            "PostgreSQL tests need TEST_DATABASE_URL=postgresql+asyncpg://user:password@host/db"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true, but no PostgreSQL: {reason}")
         pytest.skip(reason)

@@ -1,4 +1,4 @@
-"""The database store (lesson 07) on SQLite, and on PostgreSQL when DATABASE_URL names one: what
+"""The database store (lesson 07) on SQLite, and on PostgreSQL when TEST_DATABASE_URL names one: what
 only a database can get wrong. Every other Taskboard test runs against it too (conftest.py)."""
 
 import asyncio
