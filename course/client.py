@@ -53,6 +53,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_label_tasks": ("GET", "/labels/{label}/tasks"),
     "create_user": ("POST", "/users"),
     "read_user": ("GET", "/users/{user_id}"),
+    "list_users": ("GET", "/users"),
+    "create_users": ("POST", "/users/batch"),
+    "delete_user": ("DELETE", "/users/{user_id}"),
     "upload_task_file": ("POST", "/tasks/{task_id}/files"),
     "list_task_files": ("GET", "/tasks/{task_id}/files"),
     "download_task_file": ("GET", "/tasks/{task_id}/files/{file_id}"),
@@ -64,6 +67,7 @@ _TASKS = TypeAdapter(list[TaskPublic])
 _COMMENTS = TypeAdapter(list[CommentPublic])
 _FILES = TypeAdapter(list[TaskFilePublic])
 _LINKS = TypeAdapter(list[LinkCheck])
+_USERS = TypeAdapter(list[UserPublic])
 
 
 class Response(Protocol):
@@ -197,6 +201,17 @@ class TaskboardClient:
 
     def read_user(self, user_id: int) -> UserPublic:
         return UserPublic.model_validate(self._call("read_user", path_params={"user_id": user_id}))
+
+    def list_users(self, offset: int = 0, limit: int = 10) -> list[UserPublic]:
+        params = {"offset": offset, "limit": limit}
+        return _USERS.validate_python(self._call("list_users", params=params))
+
+    def create_users(self, users_in: list[UserCreate]) -> list[UserPublic]:
+        body = [user_in.model_dump(mode="json", exclude_unset=True) for user_in in users_in]
+        return _USERS.validate_python(self._call("create_users", body=body))
+
+    def delete_user(self, user_id: int) -> None:
+        self._call("delete_user", path_params={"user_id": user_id})
 
     def upload_task_file(self, task_id: int, file: Upload) -> TaskFilePublic:
         data = self._call(

@@ -99,6 +99,17 @@ def test_files_export_and_links(board: TaskboardClient) -> None:
     assert too_large.value.status_code == 413
 
 
+def test_the_user_directory(board: TaskboardClient) -> None:
+    team = [UserCreate(username=name, password="correct horse battery") for name in ("ada", "lin")]
+    ada, lin = board.create_users(team)
+    assert board.list_users(offset=1, limit=5) == [lin]
+    board.delete_user(ada.id)
+    assert board.list_users() == [lin]
+    with pytest.raises(TaskboardError) as taken:
+        board.create_users(team[1:])
+    assert (taken.value.status_code, taken.value.detail) == (409, "Username 'lin' is already taken")
+
+
 def test_a_422_carries_the_error_list(board: TaskboardClient) -> None:
     with pytest.raises(TaskboardError) as refused:
         board.list_tasks(limit=1000)
@@ -149,6 +160,13 @@ def test_each_method_calls_the_path_and_method_of_its_operation(schema: dict[str
         assert operations[op_id][:2] == (method, path), op_id
 
 
+def _model_in(hint: Any) -> type[BaseModel] | None:
+    """The model a parameter sends: `UserCreate`, or the items of `list[UserCreate]`."""
+    if typing.get_origin(hint) is list:
+        hint = typing.get_args(hint)[0]
+    return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None
+
+
 def test_each_method_takes_the_parameters_of_its_operation(schema: dict[str, Any]) -> None:
     for op_id, (_, _, operation) in _by_operation_id(schema).items():
         if op_id not in OPERATIONS:
@@ -165,9 +183,7 @@ def test_each_method_takes_the_parameters_of_its_operation(schema: dict[str, Any
             documented.add("<body>")
         hints = typing.get_type_hints(_methods()[op_id])
         taken = {
-            "<body>"
-            if isinstance(hints[name], type) and issubclass(hints[name], BaseModel)
-            else name
+            "<body>" if _model_in(hints[name]) else name
             for name in inspect.signature(_methods()[op_id]).parameters
             if name != "self"
         }
@@ -190,9 +206,7 @@ def test_each_method_sends_and_returns_the_models_of_its_operation(schema: dict[
         model = typing.get_args(returned)[0] if typing.get_origin(returned) is list else returned
         expected = _schema_name(content["schema"]) if content else None
         assert (model.__name__ if expected else None) == expected, op_id
-        bodies = [
-            h.__name__ for h in hints.values() if isinstance(h, type) and issubclass(h, BaseModel)
-        ]
+        bodies = [model.__name__ for model in map(_model_in, hints.values()) if model]
         sent = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
         assert bodies == ([_schema_name(sent["schema"])] if sent else []), op_id
 
@@ -221,4 +235,7 @@ def test_a_client_newer_than_the_server_is_caught() -> None:
         "download_task_file",
         "export_tasks",
         "check_task_links",
+        "list_users",
+        "create_users",
+        "delete_user",
     }
