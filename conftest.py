@@ -18,3 +18,20 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in [name for name in os.environ if name.startswith("TASKBOARD_")]:
         del os.environ[name]
     os.environ.pop("DATABASE_URL", None)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Taskboard hashes with argon2's default cost (~0.1 s a password, on purpose), and from
+    # lesson 08 on most tests log in, which hashes twice. In this process the tests hash with
+    # argon2 at its cheapest instead: the same code path, a thousand times faster. Notebooks run
+    # in kernels of their own, and servers in processes of their own, with the defaults;
+    # tests/taskboard/test_users.py checks that the app's hasher keeps them.
+    from pwdlib import PasswordHash
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    from taskboard.core import security
+
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
+    monkeypatch.setattr(security, "_password_hash", cheap)
+    security._hash_of_nobody.cache_clear()

@@ -28,6 +28,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "05": (taskboard_features.REQUEST_STATS, taskboard_features.API_KEY),
     "06": (taskboard_features.FILES, taskboard_features.EXPORT, taskboard_features.LINK_CHECKS),
     "07": (taskboard_features.DATABASE, taskboard_features.USER_DIRECTORY),
+    "08": (taskboard_features.SECURITY,),
 }
 
 

@@ -49,3 +49,9 @@ _DEMO_TASKS: tuple[dict[str, Any], ...] = (
 def demo_tasks() -> list[dict[str, Any]]:
     """A fresh copy of the demo tasks as plain JSON-ready dicts (callers may change them)."""
     return copy.deepcopy(list(_DEMO_TASKS))
+
+
+# With demo data, lesson 08's demo account: logging in with these creates it, and it owns the
+# demo tasks. Published here, so Settings refuses demo data outside environment="local".
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "demo password"

@@ -1,8 +1,8 @@
 """Exception handlers: turn errors raised anywhere in a request into clear HTTP answers.
 
 With these handlers a route simply calls the store: no try/except around every lookup or write.
-The store's `NotFound` errors answer 404, its `Conflict` errors 409, both with the message in
-`detail`. The validation handler keeps FastAPI's 422 but never echoes a password back.
+The store's `NotFound` errors answer 404, its `Conflict` errors 409, its `Forbidden` errors 403
+(lesson 08), each with the message in `detail`. The validation handler keeps FastAPI's 422 but never echoes a password back.
 """
 
 from typing import Any
@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from taskboard.store import Conflict, NotFound
+from taskboard.store import Conflict, Forbidden, NotFound
 
 # Body fields whose value a 422 must not repeat: the client sent it, but logs and proxies see it.
 SECRET_FIELDS = frozenset({"password"})
@@ -26,6 +26,10 @@ async def not_found_handler(request: Request, exc: NotFound) -> JSONResponse:
 
 async def conflict_handler(request: Request, exc: Conflict) -> JSONResponse:
     return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+
+async def forbidden_handler(request: Request, exc: Forbidden) -> JSONResponse:
+    return JSONResponse(status_code=403, content={"detail": str(exc)})
 
 
 def _redact(value: Any) -> Any:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from starlette.types import ExceptionHandler
 
@@ -42,18 +43,25 @@ def create_app(settings: Settings | None = None, features: Sequence[Feature] = F
         generate_unique_id_function=operation_id,
         openapi_tags=[dict(tag) for feature in features for tag in feature.tags] or None,
         dependencies=[dependency for feature in features for dependency in feature.dependencies],
-        middleware=[middleware for feature in features for middleware in feature.middleware],
+        middleware=[
+            middleware for feature in features for middleware in feature.middleware_for(settings)
+        ],
         exception_handlers=handlers,
         lifespan=combined_lifespan(features),
         **docs,
     )
     app.state.settings = settings
+    # What later features add to earlier features' routers, by router.
+    added: dict[int, list[Depends]] = {}
+    for feature in features:
+        for router, dependencies in feature.router_dependencies:
+            added.setdefault(id(router), []).extend(dependencies)
     for feature in features:
         if feature.services is not None:
             for name, service in feature.services(settings).items():
                 setattr(app.state, name, service)
         for router in feature.routers:
-            app.include_router(router)
+            app.include_router(router, dependencies=added.get(id(router), ()))
     return app
 
 

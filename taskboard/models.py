@@ -6,7 +6,7 @@ returns. Input models forbid unknown fields, so a typo such as `"titel"` is a 42
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import MISSING, BaseModel, ConfigDict, Field
 
@@ -183,6 +183,15 @@ class CommentPublic(CommentCreate):
 
     id: int
     task_id: int
+
+
+class Token(BaseModel):
+    """What `POST /auth/token` answers (OAuth2's access token response, RFC 6749 section 5.1)."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
+    scope: str = Field(description="The scopes the token allows, separated by spaces.")
 
 
 class ErrorMessage(BaseModel):

@@ -5,6 +5,8 @@ has the same methods and must await its queries, so the routes `await` the store
 the app was built with.
 """
 
+import copy
+import itertools
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -68,6 +70,16 @@ class ChecklistFull(Conflict):
         self.task_id = task_id
 
 
+class Forbidden(Exception):
+    """An action the signed-in user may not take on something they may see; answered 403."""
+
+
+class NotYourAccount(Forbidden):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(f"User {user_id} is not you: you can only delete your own account")
+        self.user_id = user_id
+
+
 class UsernameTaken(Conflict):
     def __init__(self, username: str) -> None:
         super().__init__(f"Username {username!r} is already taken")
@@ -75,38 +87,59 @@ class UsernameTaken(Conflict):
 
 
 class Store:
-    """An in-memory store. One per app, so two apps (or two tests) never share tasks or users."""
+    """An in-memory store. One per app, so two apps (or two tests) never share tasks or users.
+
+    From lesson 08 on, each request of a signed-in user gets a view of it that sees and changes
+    only that user's tasks (`transaction(owner=...)`); without an owner it sees everything.
+    """
 
     def __init__(self, tasks: list[TaskPublic] | None = None) -> None:
+        # Everything below is shared by the store and its views: dicts are changed in place,
+        # never replaced, and ids come from counters (never reused after a delete, as a
+        # database sequence would).
         self._tasks: dict[int, TaskPublic] = {task.id: task for task in tasks or []}
-        # Ids come from counters, never reused after a delete, as a database sequence would.
-        self._next_task_id = max(self._tasks, default=0) + 1
+        self._task_owners: dict[int, int | None] = dict.fromkeys(self._tasks)
+        self._task_ids = itertools.count(max(self._tasks, default=0) + 1)
         self._comments: dict[int, CommentPublic] = {}
-        self._next_comment_id = 1
+        self._comment_ids = itertools.count(1)
         self._users: dict[int, UserInDB] = {}
-        self._next_user_id = 1
+        self._user_ids = itertools.count(1)
         # Files attached to tasks (lesson 06): their description and their bytes, by file id.
         self._files: dict[int, tuple[TaskFilePublic, bytes]] = {}
-        self._next_file_id = 1
+        self._file_ids = itertools.count(1)
+        # The signed-in user this view belongs to; None sees every task.
+        self._owner: int | None = None
 
     @classmethod
     def with_demo_data(cls) -> "Store":
         return cls([TaskPublic.model_validate(task) for task in demo_tasks()])
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator["Store"]:
-        """The store a request uses (`get_store`): this one, since memory needs no session.
+    async def transaction(self, owner: int | None = None) -> AsyncIterator["Store"]:
+        """The store a request uses (`get_store`): memory needs no session, so this one, or a
+        view of it that sees only `owner`'s tasks.
 
         The database store of lesson 07 opens a session here instead.
         """
-        yield self
+        if owner is None:
+            yield self
+            return
+        view = copy.copy(self)  # shares every dict and counter with this store
+        view._owner = owner
+        yield view
+
+    def _mine(self, task_id: int) -> bool:
+        return self._owner is None or self._task_owners.get(task_id) == self._owner
+
+    def _visible(self) -> list[TaskPublic]:
+        return [task for task in self._tasks.values() if self._mine(task.id)]
 
     async def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
         """Tasks in creation order that match every filter, at most `filters.limit` of them."""
         filters = filters or TaskFilters()
         tasks = [
             task
-            for task in self._tasks.values()
+            for task in self._visible()
             if (filters.status is None or task.status == filters.status)
             and set(filters.label) <= set(task.labels)
         ]
@@ -114,18 +147,18 @@ class Store:
 
     async def search(self, text: str) -> list[TaskPublic]:
         needle = text.casefold()
-        return [task for task in self._tasks.values() if needle in task.title.casefold()]
+        return [task for task in self._visible() if needle in task.title.casefold()]
 
     async def get(self, task_id: int) -> TaskPublic:
-        try:
-            return self._tasks[task_id]
-        except KeyError:
-            raise TaskNotFound(task_id) from None
+        # Another user's task is not found, exactly like one that does not exist (lesson 08).
+        if task_id not in self._tasks or not self._mine(task_id):
+            raise TaskNotFound(task_id)
+        return self._tasks[task_id]
 
     async def create(self, task_in: TaskCreate) -> TaskPublic:
-        task = TaskPublic(id=self._next_task_id, **task_in.model_dump())
+        task = TaskPublic(id=next(self._task_ids), **task_in.model_dump())
         self._tasks[task.id] = task
-        self._next_task_id += 1
+        self._task_owners[task.id] = self._owner
         return task
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
@@ -144,19 +177,25 @@ class Store:
     async def delete(self, task_id: int) -> None:
         """Remove the task, its comments and its files."""
         await self.get(task_id)
-        del self._tasks[task_id]
-        self._comments = {
-            id_: comment for id_, comment in self._comments.items() if comment.task_id != task_id
-        }
-        self._files = {id_: kept for id_, kept in self._files.items() if kept[0].task_id != task_id}
+        self._forget_tasks({task_id})
+
+    def _forget_tasks(self, task_ids: set[int]) -> None:
+        for task_id in task_ids:
+            del self._tasks[task_id]
+            del self._task_owners[task_id]
+        for id_, comment in list(self._comments.items()):
+            if comment.task_id in task_ids:
+                del self._comments[id_]
+        for id_, (file, _) in list(self._files.items()):
+            if file.task_id in task_ids:
+                del self._files[id_]
 
     async def add_comment(self, task_id: int, comment_in: CommentCreate) -> CommentPublic:
         await self.get(task_id)
         comment = CommentPublic(
-            id=self._next_comment_id, task_id=task_id, **comment_in.model_dump()
+            id=next(self._comment_ids), task_id=task_id, **comment_in.model_dump()
         )
         self._comments[comment.id] = comment
-        self._next_comment_id += 1
         return comment
 
     async def list_comments(self, task_id: int) -> list[CommentPublic]:
@@ -167,14 +206,16 @@ class Store:
     async def create_user(self, user_in: UserCreate) -> UserInDB:
         if any(user.username == user_in.username for user in self._users.values()):
             raise UsernameTaken(user_in.username)
+        # argon2 is slow on purpose (~0.1 s of CPU): off the event loop, in the threadpool.
+        password_hash = await run_in_threadpool(hash_password, user_in.password)
+        if any(user.username == user_in.username for user in self._users.values()):
+            raise UsernameTaken(user_in.username)  # taken while the password was hashed
         user = UserInDB(
-            id=self._next_user_id,
+            id=next(self._user_ids),
             **user_in.model_dump(exclude={"password"}),
-            # argon2 is slow on purpose (~0.1 s of CPU): off the event loop, in the threadpool.
-            password_hash=await run_in_threadpool(hash_password, user_in.password),
+            password_hash=password_hash,
         )
         self._users[user.id] = user
-        self._next_user_id += 1
         return user
 
     async def get_user(self, user_id: int) -> UserInDB:
@@ -200,28 +241,45 @@ class Store:
         users = []
         for user_in, password_hash in zip(users_in, hashes, strict=True):
             user = UserInDB(
-                id=self._next_user_id,
+                id=next(self._user_ids),
                 **user_in.model_dump(exclude={"password"}),
                 password_hash=password_hash,
             )
             self._users[user.id] = user
-            self._next_user_id += 1
             users.append(user)
         return users
 
+    async def find_user(self, username: str) -> UserInDB | None:
+        """The user with this username, if there is one (to log in, lesson 08)."""
+        return next((user for user in self._users.values() if user.username == username), None)
+
     async def delete_user(self, user_id: int) -> None:
-        """Delete the user; the username is free again."""
-        if self._users.pop(user_id, None) is None:
+        """Delete the user and their tasks; the username is free again.
+
+        A signed-in user's view may delete only that user: users are listed for everyone, so
+        another one's existence is no secret, and the answer is 403, not 404 (lesson 08).
+        """
+        if user_id not in self._users:
             raise UserNotFound(user_id)
+        if self._owner is not None and user_id != self._owner:
+            raise NotYourAccount(user_id)
+        del self._users[user_id]
+        self._forget_tasks({id_ for id_, owner in self._task_owners.items() if owner == user_id})
+
+    async def adopt_unowned_tasks(self, user_id: int) -> None:
+        """Give every task without an owner (the demo tasks) to the user (lesson 08's demo)."""
+        for task_id, owner in self._task_owners.items():
+            if owner is None:
+                self._task_owners[task_id] = user_id
 
     async def label_counts(self) -> dict[str, int]:
         """How many tasks carry each label in use, by label name."""
-        counts = Counter(label for task in self._tasks.values() for label in task.labels)
+        counts = Counter(label for task in self._visible() for label in task.labels)
         return dict(sorted(counts.items()))
 
     async def tasks_with_label(self, label: str) -> list[TaskPublic]:
         """The tasks carrying `label`; a label no task carries is not found."""
-        tasks = [task for task in self._tasks.values() if label in task.labels]
+        tasks = [task for task in self._visible() if label in task.labels]
         if not tasks:
             raise LabelNotFound(label)
         return tasks
@@ -234,7 +292,7 @@ class Store:
         """
         for task_id in list(self._tasks):
             task = self._tasks.get(task_id)
-            if task is not None:  # deleted while the stream was being read
+            if task is not None and self._mine(task_id):  # else deleted since, or not yours
                 yield task
 
     async def add_file(
@@ -243,14 +301,13 @@ class Store:
         """Attach a file to the task. It is stored whole, or not at all."""
         await self.get(task_id)
         file = TaskFilePublic(
-            id=self._next_file_id,
+            id=next(self._file_ids),
             task_id=task_id,
             filename=filename,
             content_type=content_type,
             size=len(content),
         )
         self._files[file.id] = (file, content)
-        self._next_file_id += 1
         return file
 
     async def list_files(self, task_id: int) -> list[TaskFilePublic]:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,5 +21,6 @@ def app() -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as client:
+    """A client of the app, logged in as the demo account if the app has a login (lesson 08)."""
+    with signed_in(app) as client:
         yield client

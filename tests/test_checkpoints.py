@@ -41,10 +41,16 @@ OPERATIONS_ADDED_BY = {
         "GET /tasks/{task_id}/links",
     },
     "07": {"GET /users", "POST /users/batch", "DELETE /users/{user_id}"},
+    "08": {"POST /auth/token", "GET /auth/me"},
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
 DESCRIBED_FROM = "03"
-TAGS_DESCRIBED_BY = {"03": ["tasks", "users", "health"], "04": ["labels"], "06": ["export"]}
+TAGS_DESCRIBED_BY = {
+    "03": ["tasks", "users", "health"],
+    "04": ["labels"],
+    "06": ["export"],
+    "08": ["auth"],
+}
 
 
 def _app_for(checker: Callable[[object], None], lesson: str) -> FastAPI:

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
+from course.login import TOKEN_PATH, has_login, log_in_anyone
 from course.progress import record
 
 __all__ = ["REQUEST_TIMEOUT", "CheckFailed", "IfRaises", "Probe", "check", "checks_of"]
@@ -361,20 +362,30 @@ class Probe:
         self.created: list[str] = []
         # Set when a request never answered: its client must not wait for it at the end.
         self.stuck = False
+        # Users the check signed up, by URL (/users/7): their username and password. From
+        # lesson 08 on only a user may delete themselves, so the probe deletes them as them.
+        self._accounts: dict[str, tuple[str, str]] = {}
 
     @property
     def app(self) -> Any:
         """The app under check, for what HTTP cannot show (such as a cached OpenAPI schema)."""
         return self._guard.app
 
+    @property
+    def credentials(self) -> list[tuple[str, str]]:
+        """The token and API key the probe sends with every request, for requests made by hand."""
+        return [
+            (name, value)
+            for name, value in self._client.headers.items()
+            if name.lower() in ("authorization", "x-api-key")
+        ]
+
     def request(
         self, method: str, url: str, *, json_body: Any = None, if_raises: IfRaises | None = None
     ) -> Response:
         sent = _sent(method, url, json_body)
         try:
-            response = _bounded(
-                lambda: self._client.request(method, url, json=json_body), self._timeout
-            )
+            response = _bounded(lambda: self._send(method, url, json_body), self._timeout)
         except _NoAnswer:
             self.stuck = True
             raise CheckFailed(
@@ -389,8 +400,24 @@ class Probe:
             self._note_who_answered()  # an old version of a re-run cell may be what raised
             raise self.app_failure(exc, sent, if_raises) from None
         self._note_who_answered()
-        self._note_created(method, url, response)
+        self._note_created(method, url, response, json_body)
         return response
+
+    def _send(self, method: str, url: str, json_body: Any = None) -> Response:
+        account = self._accounts.get(url.split("?")[0].rstrip("/"))
+        if method != "DELETE" or account is None or not has_login(self.app):
+            return self._client.request(method, url, json=json_body)
+        # Lesson 08's Taskboard lets a user delete only their own account: log in as them.
+        username, password = account
+        form = {"username": username, "password": password}
+        login = self._client.post(TOKEN_PATH, data=form, headers=dict(self.credentials))
+        token = login.json().get("access_token") if login.status_code == 200 else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self._client.request(method, url, json=json_body, headers=headers)
+
+    def note_user(self, url: str, username: str, password: str) -> None:
+        """Remember the credentials of a user the check signed up, at `url` (/users/7)."""
+        self._accounts[url] = (username, password)
 
     def app_failure(
         self, exc: Exception, sent: str, if_raises: IfRaises | None = None
@@ -430,7 +457,7 @@ class Probe:
         if current is not None and current is not answered:
             self.outdated[answered.__qualname__] = answered  # type: ignore[union-attr]
 
-    def _note_created(self, method: str, url: str, response: Response) -> None:
+    def _note_created(self, method: str, url: str, response: Response, sent: Any = None) -> None:
         """Remember a resource created in a top-level collection (POST /tasks), to delete it.
 
         A POST below an existing resource (POST /tasks/5/checklist) changes that resource,
@@ -444,7 +471,10 @@ class Probe:
         except ValueError:
             return
         if isinstance(created, dict) and isinstance(created.get("id"), int):
-            self.created.append(f"{url.rstrip('/')}/{created['id']}")
+            location = f"{url.rstrip('/')}/{created['id']}"
+            self.created.append(location)
+            if isinstance(sent, dict) and {"username", "password"} <= sent.keys():
+                self.note_user(location, str(sent["username"]), str(sent["password"]))
 
     def get(self, url: str, *, if_raises: IfRaises | None = None) -> Response:
         return self.request("GET", url, if_raises=if_raises)
@@ -468,7 +498,7 @@ class Probe:
         left = []
         for url in reversed(self.created):
             try:
-                response = _bounded(lambda u=url: self._client.delete(u), self._timeout)
+                response = _bounded(lambda u=url: self._send("DELETE", u), self._timeout)
             except Exception:  # a broken DELETE is another task's business
                 left.append(url)
                 continue
@@ -608,8 +638,13 @@ def _not_an_app(task: str, app: object) -> CheckFailed | None:
 
 
 @contextmanager
-def _probe_for(task: str, app: object, lesson: str) -> Iterator[Probe]:
-    """A probe on `app`, with the app's lifespan running, as under a real server."""
+def _probe_for(task: str, app: object, lesson: str, *, log_in: bool = True) -> Iterator[Probe]:
+    """A probe on `app`, with the app's lifespan running, as under a real server.
+
+    If the app has Taskboard's login (lesson 08) and `log_in` is true, the probe sends a token
+    with every request, as the learner's own client would: the demo account's, or that of a
+    user it signs up for the check and deletes afterwards.
+    """
     problem = _not_an_app(task, app)
     if problem:
         raise problem
@@ -638,10 +673,24 @@ def _probe_for(task: str, app: object, lesson: str) -> Iterator[Probe]:
             f"the app failed before any request: {type(exc).__name__}: {exc}",
             hint="Check that `app` is an app (FastAPI()) and that its lifespan, if any, works.",
         ) from None
+    signed_up = None
+    if log_in and has_login(app):
+        try:
+            signed_up = _bounded(lambda: log_in_anyone(client, app), timeout)
+        except Exception as exc:
+            raise CheckFailed(
+                task,
+                f"the check could not log in to your app: {_first_line(exc)}",
+                hint="Every check logs in first, as the demo account: keep lesson 08's "
+                "POST /auth/token and sign-up working.",
+            ) from None
     probe = Probe(task, client, guard, _Hints(lesson), timeout)
     try:
         yield probe
     finally:
+        if signed_up is not None and not probe.stuck:
+            with suppress(Exception):  # its own token may delete it
+                _bounded(lambda: client.delete(f"/users/{signed_up}"), timeout)
         if not probe.stuck:  # leaving a client whose request is stuck would wait for it forever
             # a failing shutdown is not what the task is about
             with suppress(Exception):
@@ -677,14 +726,15 @@ def _lesson_of(body: Callable[..., Any]) -> str:
 
 
 def check(
-    task: str, success: str, *, settings: dict[str, Any] | None = None
+    task: str, success: str, *, settings: dict[str, Any] | None = None, log_in: bool = True
 ) -> Callable[[Callable[[Probe], None]], Callable[[object], None]]:
     """Turn `def body(probe): ...` into `checker(app)`, which prints `success` or raises CheckFailed.
 
     Either verdict is recorded for `course.progress()`.
 
     `settings` are the values a task states for the app's Settings; the catch-up tests build
-    the lesson's app with them.
+    the lesson's app with them. `log_in=False` leaves a Taskboard with a login (lesson 08 on)
+    unauthenticated, for checks that send their own tokens.
     """
 
     def decorate(body: Callable[[Probe], None]) -> Callable[[object], None]:
@@ -695,7 +745,7 @@ def check(
             try:
                 with (
                     _noting_dropped_coroutines() as dropped,
-                    _probe_for(task, app, lesson) as probe,
+                    _probe_for(task, app, lesson, log_in=log_in) as probe,
                 ):
                     try:
                         left = _run(task, probe, body)

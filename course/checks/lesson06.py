@@ -118,7 +118,7 @@ def _call(
     `sent` says what was sent, for the report. Whatever the app does becomes a CheckFailed.
     """
     timeout = framework.REQUEST_TIMEOUT
-    scope = _scope(method, url, list(headers))
+    scope = _scope(method, url, [*probe.credentials, *headers])
 
     def run() -> tuple[dict[str, Any], list[bytes], int]:
         exchange = asyncio.wait_for(_exchange(probe.app, scope, iter(body)), timeout)

@@ -10,10 +10,13 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import httpx2
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request, Security
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from taskboard.core.config import Settings
-from taskboard.store import Store
+from taskboard.core.security import SCOPES, InvalidToken, read_access_token
+from taskboard.models import UserInDB
+from taskboard.store import Store, UserNotFound
 
 
 # `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop for what
@@ -23,9 +26,12 @@ async def get_store(request: Request) -> AsyncIterator[Store]:
 
     A `yield` dependency (lesson 05): the in-memory store is the same for every request, but the
     database store of lesson 07 opens a session here, and closes it (rolled back if the request
-    failed) once the answer is sent.
+    failed) once the answer is sent. When the request's user is known (lesson 08: the route's
+    guard, `get_current_user`, ran first), the store sees only that user's tasks.
     """
-    async with request.app.state.store.transaction() as store:
+    user: UserInDB | None = getattr(request.state, "user", None)
+    owner = None if user is None else user.id
+    async with request.app.state.store.transaction(owner=owner) as store:
         yield store
 
 
@@ -75,3 +81,55 @@ async def get_http_client(request: Request) -> httpx2.AsyncClient:
 
 
 HttpClientDep = Annotated[httpx2.AsyncClient, Depends(get_http_client)]
+
+
+# Lesson 08. Reads `Authorization: Bearer <token>`; a request without one gets FastAPI's 401,
+# "Not authenticated", with `WWW-Authenticate: Bearer`. tokenUrl is relative, like every URL of
+# the docs pages, so Swagger UI's "Authorize" works behind a path prefix too.
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", scopes=SCOPES)
+TokenDep = Annotated[str, Depends(oauth2_scheme)]
+
+
+async def get_current_user(
+    request: Request, security_scopes: SecurityScopes, token: TokenDep, settings: SettingsDep
+) -> UserInDB:
+    """The user the token was issued to, if the token is valid and allows `security_scopes`.
+
+    401 for a token that is malformed, tampered with, expired, or whose user is gone; 403 for a
+    valid one without the scope the route asks for (RFC 6750). The user is also kept on
+    `request.state`, where `get_store` finds it, so the route's store sees only their tasks.
+    """
+    challenge = "Bearer"
+    if security_scopes.scopes:
+        challenge += f' scope="{security_scopes.scope_str}"'
+    try:
+        claims = read_access_token(token, settings)
+        async with request.app.state.store.transaction() as store:
+            user = await store.get_user(claims.user_id)
+    except InvalidToken as error:
+        raise HTTPException(
+            401, str(error), headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'}
+        ) from None
+    except UserNotFound:
+        raise HTTPException(
+            401,
+            "The token's user no longer exists",
+            headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'},
+        ) from None
+    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
+    if missing:
+        raise HTTPException(
+            403,
+            f"The token does not allow {', '.join(missing)}",
+            headers={"WWW-Authenticate": f'{challenge}, error="insufficient_scope"'},
+        )
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[UserInDB, Depends(get_current_user)]
+
+# The guards lesson 08 puts on the routes of earlier lessons (taskboard/api/main.py).
+CAN_READ_TASKS = Security(get_current_user, scopes=["tasks:read"])
+CAN_WRITE_TASKS = Security(get_current_user, scopes=["tasks:write"])
+SIGNED_IN = Depends(get_current_user)

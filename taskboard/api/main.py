@@ -7,8 +7,14 @@ template) and whatever else it needs. `create_app` uses them all; a deployment m
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
 
-from taskboard.api.deps import require_api_key
+from taskboard.api.deps import (
+    CAN_READ_TASKS,
+    CAN_WRITE_TASKS,
+    SIGNED_IN,
+    require_api_key,
+)
 from taskboard.api.routes import (
+    auth,
     checklist,
     comments,
     docs,
@@ -24,9 +30,15 @@ from taskboard.api.routes import (
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.core.http import http_client_lifespan
+from taskboard.core.middleware import middleware_stack, server_error_handler
 from taskboard.db.lifespan import database_lifespan, database_store
-from taskboard.errors import conflict_handler, not_found_handler, validation_error_handler
-from taskboard.store import Conflict, NotFound, Store
+from taskboard.errors import (
+    conflict_handler,
+    forbidden_handler,
+    not_found_handler,
+    validation_error_handler,
+)
+from taskboard.store import Conflict, Forbidden, NotFound, Store
 
 
 def _store(settings: Settings) -> dict[str, Store]:
@@ -55,7 +67,9 @@ BOARD = Feature(
 )
 
 # Changing the board: create, change and delete tasks, and comment on them.
-EDITING = Feature(name="editing", routers=(tasks.write_router, comments.router))
+EDITING = Feature(
+    name="editing", routers=(tasks.write_router, comments.write_router, comments.router)
+)
 
 # Signing up users. Their passwords never come back, not even inside a 422.
 USERS = Feature(
@@ -116,7 +130,7 @@ REQUEST_STATS = Feature(
 API_KEY = Feature(name="api-key", dependencies=(Depends(require_api_key),))
 
 # Files attached to tasks: uploaded within the app's max_file_bytes, listed, downloaded.
-FILES = Feature(name="files", routers=(files.router,))
+FILES = Feature(name="files", routers=(files.write_router, files.router))
 
 # Every task as JSON Lines, streamed as it is read.
 EXPORT = Feature(
@@ -135,7 +149,48 @@ LINK_CHECKS = Feature(name="link-checks", routers=(links.router,), lifespan=http
 DATABASE = Feature(name="database", services=database_store, lifespan=database_lifespan)
 
 # Users a page at a time, a team signed up in one transaction, and users deleted (lesson 07).
-USER_DIRECTORY = Feature(name="user-directory", routers=(users.directory_router,))
+USER_DIRECTORY = Feature(
+    name="user-directory", routers=(users.directory_router, users.account_router)
+)
+
+# Users log in for a token (lesson 08), and the routes of earlier lessons want one: tasks and
+# everything on them with the scope tasks:read to read and tasks:write to change, /stats and
+# deleting an account with any valid token. Each user sees and changes only their own tasks.
+# Signing up, the user directory, the health checks and the docs stay public.
+SECURITY = Feature(
+    name="security",
+    routers=(auth.router,),
+    router_dependencies=(
+        (tasks.router, [CAN_READ_TASKS]),
+        (tasks.write_router, [CAN_WRITE_TASKS]),
+        (comments.router, [CAN_READ_TASKS]),
+        (comments.write_router, [CAN_WRITE_TASKS]),
+        (checklist.router, [CAN_WRITE_TASKS]),
+        (labels.router, [CAN_READ_TASKS]),
+        (files.router, [CAN_READ_TASKS]),
+        (files.write_router, [CAN_WRITE_TASKS]),
+        (export.router, [CAN_READ_TASKS]),
+        (links.router, [CAN_READ_TASKS]),
+        (stats.router, [SIGNED_IN]),
+        (users.account_router, [SIGNED_IN]),
+    ),
+    exception_handlers={Forbidden: forbidden_handler},
+    tags=(
+        {
+            "name": "auth",
+            "description": "Log in for a token, and send it as `Authorization: Bearer <token>`.",
+        },
+    ),
+)
+
+# What every request and answer goes through (lesson 09): a request id and a timing header,
+# security headers, the trusted hosts and CORS origins of the settings, and gzip. The 500 of an
+# unhandled exception gets the request id from its handler, outside every middleware.
+MIDDLEWARE = Feature(
+    name="middleware",
+    middleware=middleware_stack,
+    exception_handlers={Exception: server_error_handler},
+)
 
 FEATURES: tuple[Feature, ...] = (
     BOARD,
@@ -153,4 +208,5 @@ FEATURES: tuple[Feature, ...] = (
     LINK_CHECKS,
     DATABASE,
     USER_DIRECTORY,
+    SECURITY,
 )

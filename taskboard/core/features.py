@@ -5,7 +5,11 @@ bring any of:
 
 - routers, included in order (routes match in the order they are included);
 - dependencies that every route of the app runs (FastAPI's global dependencies);
-- middleware, outermost first;
+- dependencies for the routes of given routers, its own or an earlier feature's, added where the
+  app includes them (`include_router(router, dependencies=...)`), so the router itself, and
+  every other app built from it, is left as it was (lesson 08 guards routes this way);
+- middleware, outermost first: a fixed list, or one built per app from its settings (the CORS
+  origins and trusted hosts of lesson 09);
 - exception handlers, turning an exception raised anywhere into an HTTP answer;
 - services on `app.state` (such as the store) that routes reach through a dependency, so a later
   feature can change what existing routes do by providing another service under the same name;
@@ -35,7 +39,11 @@ class Feature:
     name: str
     routers: Sequence[APIRouter] = ()
     dependencies: Sequence[Depends] = ()
-    middleware: Sequence[Middleware] = ()
+    # (router, dependencies) pairs: the dependencies that router's routes get in an app built
+    # with this feature. Pairs, not a dict: a router is no dict key (it is not hashable).
+    router_dependencies: Sequence[tuple[APIRouter, Sequence[Depends]]] = ()
+    # Outermost first. A function of the settings when the middleware depends on them.
+    middleware: Sequence[Middleware] | Callable[[Settings], Sequence[Middleware]] = ()
     exception_handlers: Mapping[int | type[Exception], ExceptionHandler] = field(
         default_factory=dict
     )
@@ -46,6 +54,10 @@ class Feature:
     docs: Mapping[str, Any] = field(default_factory=dict)
     # One {"name": ..., "description": ...} per tag this feature describes, as in openapi_tags.
     tags: Sequence[Mapping[str, str]] = ()
+
+    def middleware_for(self, settings: Settings) -> Sequence[Middleware]:
+        """This feature's middleware in an app with `settings`, outermost first."""
+        return self.middleware(settings) if callable(self.middleware) else self.middleware
 
 
 def combined_lifespan(features: Sequence[Feature]) -> Lifespan | None:

@@ -1,8 +1,36 @@
-"""Password hashing with pwdlib's recommended algorithm, argon2 (lesson 08 builds login on it)."""
+"""Passwords and access tokens (lesson 08).
 
+Passwords are hashed with pwdlib's recommended algorithm, argon2: slow on purpose (about 0.1 s of
+CPU), so that a stolen table of hashes costs an attacker as much per guess. Callers hash in the
+threadpool (`run_in_threadpool`), never on the event loop.
+
+Access tokens are JWTs signed with the settings' `secret_key` (HS256, PyJWT): the user's id in
+`sub`, the granted scopes in `scope`, and an expiry in `exp`. Anyone can read a JWT (it is only
+base64); nobody can change one without the key, and PyJWT refuses a token whose signature,
+algorithm or expiry is wrong.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+import jwt
 from pwdlib import PasswordHash
 
+from taskboard.core.config import Settings
+
 _password_hash = PasswordHash.recommended()
+
+# Only this algorithm is accepted when a token comes back: never "none", never one the token's
+# own header asks for.
+ALGORITHM = "HS256"
+
+# What a token may allow, as OAuth2 scopes, with the words /docs shows for each.
+SCOPES = {
+    "tasks:read": "Read your tasks, with their comments, files and labels.",
+    "tasks:write": "Create, change and delete your tasks, their comments and files.",
+}
 
 
 def hash_password(password: str) -> str:
@@ -12,3 +40,61 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str) -> bool:
     return _password_hash.verify(password, password_hash)
+
+
+@cache
+def _hash_of_nobody() -> str:
+    return hash_password("a password that belongs to nobody")
+
+
+def verify_no_password(password: str) -> bool:
+    """Spend the time a real check takes, for a username that does not exist.
+
+    A login that answered at once for an unknown username would tell an attacker which
+    usernames exist; this makes both answers take as long. Always False.
+    """
+    verify_password(password, _hash_of_nobody())
+    return False
+
+
+class InvalidToken(Exception):
+    """A token that is malformed, tampered with, expired, or signed some other way."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    scopes: frozenset[str]
+
+
+def create_access_token(
+    user_id: int, scopes: Iterable[str], settings: Settings, *, now: datetime | None = None
+) -> str:
+    """A signed token for the user, valid `settings.access_token_expire_minutes` from `now`."""
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": str(user_id),  # a string, as RFC 7519 (and PyJWT) require
+        "scope": " ".join(sorted(scopes)),
+        "iat": now,
+        "exp": now + timedelta(minutes=settings.access_token_expire_minutes),
+    }
+    return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+
+
+def read_access_token(token: str, settings: Settings) -> TokenClaims:
+    """The token's claims, if its signature, algorithm and expiry are right; else InvalidToken."""
+    try:
+        claims = jwt.decode(
+            token,
+            settings.secret_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "exp"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise InvalidToken("The token has expired: log in again") from None
+    except jwt.InvalidTokenError:
+        raise InvalidToken("The token is not valid") from None
+    subject, scope = claims["sub"], claims.get("scope", "")
+    if not subject.isdigit() or not isinstance(scope, str):
+        raise InvalidToken("The token is not valid")
+    return TokenClaims(user_id=int(subject), scopes=frozenset(scope.split()))

@@ -12,6 +12,7 @@ The URL picks the database and its driver; the code is the same for both:
   connections shared by the requests.
 """
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
@@ -19,6 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 IN_MEMORY_SQLITE = "sqlite+aiosqlite://"
+
+# aiosqlite logs every statement with its parameters at DEBUG, password hashes included: a debug
+# log of the whole app must never show one (lesson 08), so its logger stops at INFO.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def async_url(url: str) -> str:
@@ -33,7 +38,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> AsyncEngine:
     url = async_url(url or IN_MEMORY_SQLITE)
     if url in (IN_MEMORY_SQLITE, IN_MEMORY_SQLITE + "/:memory:"):
         kwargs = {"poolclass": StaticPool, **kwargs}
-    engine = create_async_engine(url, **kwargs)
+    # hide_parameters: SQLAlchemy's logs and error messages show a statement without its values
+    # (a password hash, say), so a 500's traceback or a log line never carries one.
+    engine = create_async_engine(url, hide_parameters=True, **kwargs)
     if engine.dialect.name == "sqlite":
         # SQLite ignores foreign keys (and ON DELETE CASCADE) unless each connection asks.
         @event.listens_for(engine.sync_engine, "connect")

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -38,6 +38,7 @@ from taskboard.store import (
     ChecklistFull,
     FileNotFound,
     LabelNotFound,
+    NotYourAccount,
     TaskNotFound,
     UsernameTaken,
     UserNotFound,
@@ -122,25 +123,31 @@ class DatabaseStore:
         session: AsyncSession | None = None,
         *,
         demo_data: bool = False,
+        owner: int | None = None,
     ) -> None:
         self.engine = engine
         # expire_on_commit=False: rows stay readable after a commit, without a new query.
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
         self.demo_data = demo_data
         self._session = session
+        # The signed-in user whose tasks alone this store sees (lesson 08); None sees them all.
+        self._owner = owner
         self._one_at_a_time: asyncio.Lock | None = None
         self._schema_ready = False
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator["DatabaseStore"]:
-        """A store bound to one new session, for one request: rolled back if anything fails."""
+    async def transaction(self, owner: int | None = None) -> AsyncIterator["DatabaseStore"]:
+        """A store bound to one new session, for one request: rolled back if anything fails.
+
+        With an `owner`, it sees and changes only that user's tasks (lesson 08).
+        """
         if not self._schema_ready:
             # The lifespan creates the schema at startup. An app used without it (a notebook's
             # `TestClient(app)` outside a `with`) gets it on its first request instead.
             await self.create_schema()
         async with self._turn(), self.sessions() as session:
             try:
-                yield DatabaseStore(self.engine, session)
+                yield DatabaseStore(self.engine, session, owner=owner)
             except BaseException:
                 await session.rollback()
                 raise
@@ -195,10 +202,15 @@ class DatabaseStore:
 
     # Tasks -------------------------------------------------------------------------------
 
+    def _tasks(self) -> Select[tuple[Task]]:
+        """`SELECT` the tasks this store may see, in creation order."""
+        query = select(Task).order_by(Task.id)
+        return query if self._owner is None else query.where(Task.owner_id == self._owner)
+
     async def list_tasks(self, filters: TaskFilters | None = None) -> list[TaskPublic]:
         """Tasks in creation order that match every filter, at most `filters.limit` of them."""
         filters = filters or TaskFilters()
-        query = select(Task).order_by(Task.id).limit(filters.limit)
+        query = self._tasks().limit(filters.limit)
         if filters.status is not None:
             query = query.where(Task.status == filters.status)
         for label in set(filters.label):
@@ -210,11 +222,7 @@ class DatabaseStore:
 
     async def search(self, text: str) -> list[TaskPublic]:
         # autoescape: a % or _ the client typed is matched as itself, not as a LIKE wildcard.
-        query = (
-            select(Task)
-            .where(func.lower(Task.title).contains(text.lower(), autoescape=True))
-            .order_by(Task.id)
-        )
+        query = self._tasks().where(func.lower(Task.title).contains(text.lower(), autoescape=True))
         async with self._use() as session:
             return [task_public(task) for task in await session.scalars(query)]
 
@@ -226,7 +234,8 @@ class DatabaseStore:
             if _can_exist(task_id)
             else None
         )
-        if task is None:
+        # Another user's task is not found, exactly like one that does not exist (lesson 08).
+        if task is None or (self._owner is not None and task.owner_id != self._owner):
             raise TaskNotFound(task_id)
         return task
 
@@ -236,7 +245,7 @@ class DatabaseStore:
 
     async def create(self, task_in: TaskCreate) -> TaskPublic:
         async with self._use() as session:
-            task = Task()
+            task = Task(owner_id=self._owner)
             _set_fields(task, task_in.model_dump())
             session.add(task)
             await session.commit()
@@ -353,13 +362,34 @@ class DatabaseStore:
                 raise UsernameTaken(taken or names[0]) from None
             return [user_in_db(user) for user in users]
 
+    async def find_user(self, username: str) -> UserInDB | None:
+        """The user with this username, if there is one (to log in, lesson 08)."""
+        async with self._use() as session:
+            user = await session.scalar(select(User).where(User.username == username))
+            return None if user is None else user_in_db(user)
+
     async def delete_user(self, user_id: int) -> None:
-        """Delete the user; the username is free again."""
+        """Delete the user and their tasks; the username is free again.
+
+        A signed-in user's store may delete only that user: users are listed for everyone, so
+        another one's existence is no secret, and the answer is 403, not 404 (lesson 08).
+        """
         async with self._use() as session:
             user = await session.get(User, user_id) if _can_exist(user_id) else None
             if user is None:
                 raise UserNotFound(user_id)
+            if self._owner is not None and user_id != self._owner:
+                raise NotYourAccount(user_id)
+            # Their tasks go with them: ON DELETE CASCADE, in the database itself.
             await session.delete(user)
+            await session.commit()
+
+    async def adopt_unowned_tasks(self, user_id: int) -> None:
+        """Give every task without an owner (the demo tasks) to the user (lesson 08's demo)."""
+        async with self._use() as session:
+            await session.execute(
+                update(Task).where(Task.owner_id.is_(None)).values(owner_id=user_id)
+            )
             await session.commit()
 
     # Labels ------------------------------------------------------------------------------
@@ -367,16 +397,15 @@ class DatabaseStore:
     async def label_counts(self) -> dict[str, int]:
         """How many tasks carry each label in use, by label name."""
         async with self._use() as session:
-            names = await session.scalars(select(TaskLabel.name))
+            mine = self._tasks().with_only_columns(Task.id).order_by(None)
+            names = await session.scalars(select(TaskLabel.name).where(TaskLabel.task_id.in_(mine)))
             # Sorted in Python: PostgreSQL's collation may order "a-b" and "ab" differently.
             return dict(sorted(Counter(names).items()))
 
     async def tasks_with_label(self, label: str) -> list[TaskPublic]:
         """The tasks carrying `label`; a label no task carries is not found."""
-        query = (
-            select(Task)
-            .where(exists().where(TaskLabel.task_id == Task.id, TaskLabel.name == label))
-            .order_by(Task.id)
+        query = self._tasks().where(
+            exists().where(TaskLabel.task_id == Task.id, TaskLabel.name == label)
         )
         async with self._use() as session:
             tasks = [task_public(task) for task in await session.scalars(query)]
@@ -392,7 +421,7 @@ class DatabaseStore:
         """
         last_id = 0
         while True:
-            query = select(Task).where(Task.id > last_id).order_by(Task.id).limit(BATCH_SIZE)
+            query = self._tasks().where(Task.id > last_id).limit(BATCH_SIZE)
             async with self._use() as session:
                 batch = [task_public(task) for task in await session.scalars(query)]
                 session.expunge_all()  # what was sent need not stay in the session's memory

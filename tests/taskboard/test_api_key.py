@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from course import checkpoint
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.api.deps import PUBLIC_PATHS, get_settings
 from taskboard.core.config import Settings
 from taskboard.main import create_app
@@ -20,7 +21,7 @@ WRONG = {"detail": "Wrong API key in the X-API-Key header"}
 
 @pytest.fixture
 def keyed() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(demo_data=True, api_key=KEY))) as client:
+    with signed_in(create_app(Settings(demo_data=True, api_key=KEY))) as client:
         yield client
 
 
@@ -139,12 +140,12 @@ def test_an_empty_key_is_refused_rather_than_matching_an_empty_header() -> None:
 @pytest.mark.parametrize("lesson", ["01", "02", "03", "04"])
 def test_checkpoints_before_lesson_05_ignore_the_key(lesson: str) -> None:
     # Built up from their own lessons' features, they have no API key check to run.
-    with TestClient(checkpoint(lesson, CheckpointSettings(api_key=KEY))) as client:
+    with signed_in(checkpoint(lesson, CheckpointSettings(api_key=KEY))) as client:
         assert client.get("/tasks").status_code == 200
 
 
 def test_checkpoint_05_has_no_key_by_default() -> None:
-    with TestClient(checkpoint("05")) as client:
+    with signed_in(checkpoint("05")) as client:
         assert client.get("/tasks").status_code == 200
 
 

@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from taskboard.core.config import Settings
+from course.login import signed_in
+from taskboard.core.config import DEVELOPMENT_SECRET_KEY, Settings
 from taskboard.main import create_app
 
 
@@ -74,13 +74,26 @@ def test_a_malformed_value_is_named_but_never_repeated(
     assert value not in str(caught.value)
 
 
-def test_the_secret_key_is_random_per_process_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
-    first, second = Settings().secret_key, Settings().secret_key
-    assert first.get_secret_value() != second.get_secret_value()
-    assert len(first.get_secret_value()) >= 32
+def test_the_secret_key_is_a_named_development_default_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same in every process (tokens survive a restart and work across workers), and named
+    # so that nobody mistakes it for a real one.
+    assert Settings().secret_key.get_secret_value() == DEVELOPMENT_SECRET_KEY
+    assert "insecure" in DEVELOPMENT_SECRET_KEY
     key = "k" * 40
     monkeypatch.setenv("TASKBOARD_SECRET_KEY", key)
     assert Settings().secret_key.get_secret_value() == key
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_outside_local_the_development_defaults_are_refused(environment: str) -> None:
+    with pytest.raises(ValidationError, match="TASKBOARD_SECRET_KEY"):
+        Settings(environment=environment, demo_data=False)
+    with pytest.raises(ValidationError, match="TASKBOARD_DEMO_DATA=false"):
+        Settings(environment=environment, secret_key="k" * 40)
+    settings = Settings(environment=environment, secret_key="k" * 40, demo_data=False)
+    assert settings.environment == environment
 
 
 def test_the_secret_key_never_shows(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -95,7 +108,7 @@ def test_settings_passed_to_create_app_change_the_app() -> None:
     settings = Settings(project_name="Team board", demo_data=False, labels_max_age=0)
     app = create_app(settings)
     assert app.state.settings is settings
-    with TestClient(app) as client:
+    with signed_in(app) as client:
         assert client.get("/openapi.json").json()["info"]["title"] == "Team board"
         assert client.get("/tasks").json() == []
         assert client.get("/labels").headers["cache-control"] == "max-age=0"
@@ -103,6 +116,6 @@ def test_settings_passed_to_create_app_change_the_app() -> None:
 
 def test_the_secret_key_is_in_no_answer() -> None:
     key = "t" * 40
-    with TestClient(create_app(Settings(secret_key=key))) as client:
+    with signed_in(create_app(Settings(secret_key=key))) as client:
         for url in ("/openapi.json", "/docs", "/labels", "/tasks", "/health"):
             assert key not in client.get(url).text

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from course.checkpoints import CheckpointSettings
+from course.login import log_in_anyone, signed_in
 from taskboard.api.main import FEATURES
 from taskboard.core.config import Settings
 from taskboard.db import store as db_store
@@ -31,7 +32,7 @@ async def count(store: DatabaseStore, model: type) -> int:
 
 
 def test_a_taken_username_is_a_409_and_leaves_one_row(sql_app: FastAPI) -> None:
-    with TestClient(sql_app) as client:
+    with TestClient(sql_app) as client:  # signing up needs no login
         assert client.post("/users", json=ADA).status_code == 201
         again = client.post("/users", json=ADA | {"full_name": "Someone else"})
         assert again.status_code == 409
@@ -49,7 +50,7 @@ def test_a_failed_request_writes_nothing(sql_app: FastAPI) -> None:
             await request_store._session.flush()  # sent to the database, not committed
             raise RuntimeError("the route failed")
 
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         store = sql_app.state.store
         with pytest.raises(RuntimeError):
             client.portal.call(half_written, store)
@@ -59,12 +60,12 @@ def test_a_failed_request_writes_nothing(sql_app: FastAPI) -> None:
 
 @pytest.mark.parametrize("limit", ["0", "101", "-1", "ten"])
 def test_pagination_out_of_bounds_is_a_422(sql_app: FastAPI, limit: str) -> None:
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         assert client.get(f"/tasks?limit={limit}").status_code == 422
 
 
 def test_pagination_in_bounds(sql_app: FastAPI) -> None:
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         for n in range(120):
             client.post("/tasks", json={"title": f"Task {n}"})
         assert [task["id"] for task in client.get("/tasks?limit=2").json()] == [1, 2]
@@ -75,7 +76,7 @@ def test_pagination_in_bounds(sql_app: FastAPI) -> None:
 
 
 def test_unknown_ids_and_bad_bodies_are_never_a_500(sql_app: FastAPI) -> None:
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         assert client.get("/tasks/999").status_code == 404
         assert client.get("/users/999").status_code == 404
         assert client.get("/tasks/1/files/999").status_code == 404
@@ -88,7 +89,7 @@ def test_unknown_ids_and_bad_bodies_are_never_a_500(sql_app: FastAPI) -> None:
 
 
 def test_deleting_a_task_deletes_its_comments(sql_app: FastAPI) -> None:
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         client.post("/tasks/1/comments", json={"text": "First"})
         assert client.delete("/tasks/1").status_code == 204
         assert client.get("/tasks/1/comments").status_code == 404
@@ -98,14 +99,14 @@ def test_deleting_a_task_deletes_its_comments(sql_app: FastAPI) -> None:
 
 @pytest.mark.parametrize("run", [1, 2])
 def test_each_test_gets_an_empty_database(sql_app: FastAPI, run: int) -> None:
-    with TestClient(sql_app) as client:
+    with signed_in(sql_app) as client:
         assert client.post("/tasks", json={"title": f"Run {run}"}).json()["id"] == 5
         assert len(client.get("/tasks?limit=100").json()) == 5
 
 
 def test_without_demo_data_the_board_starts_empty(db_url: str | None) -> None:
     settings = CheckpointSettings(demo_data=False, database_url=db_url)
-    with TestClient(create_app(settings, FEATURES)) as client:
+    with signed_in(create_app(settings, FEATURES)) as client:
         assert client.get("/tasks").json() == []
 
 
@@ -150,9 +151,11 @@ def test_requests_at_once_neither_mix_nor_fail(sql_app: FastAPI) -> None:
     """Concurrent writes: one connection (SQLite in memory) takes turns, and two changes of one
     task wait for each other (PostgreSQL's row lock) instead of clashing into a 500."""
 
-    async def at_once() -> Counter[int]:
+    async def at_once(headers: httpx2.Headers) -> Counter[int]:
         transport = httpx2.ASGITransport(app=sql_app)
-        async with httpx2.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx2.AsyncClient(
+            transport=transport, base_url="http://test", headers=headers
+        ) as client:
             answers = await asyncio.gather(
                 *[
                     client.post("/tasks", json={"title": f"T{n}", "labels": ["a"]})
@@ -164,8 +167,8 @@ def test_requests_at_once_neither_mix_nor_fail(sql_app: FastAPI) -> None:
             )
         return Counter(answer.status_code for answer in answers)
 
-    with TestClient(sql_app) as client:
-        assert client.portal.call(at_once) == {201: 21, 200: 10, 409: 2}
+    with signed_in(sql_app) as client:
+        assert client.portal.call(at_once, client.headers) == {201: 21, 200: 10, 409: 2}
         assert len(client.get("/tasks/2").json()["checklist"]) == 10
         assert client.get("/tasks/1").json()["labels"] == ["b", "c"]
 
@@ -177,6 +180,7 @@ def test_an_app_used_without_its_lifespan_still_has_its_tables() -> None:
     # the pool belongs to the loop that opened it, so PostgreSQL needs `with TestClient(app)`.
     app = create_app(CheckpointSettings(demo_data=True), FEATURES)
     client = TestClient(app)
+    log_in_anyone(client)
     assert [task["id"] for task in client.get("/tasks").json()] == [1, 2, 3, 4]
     assert client.post("/users", json={"username": "ada", "password": "x" * 12}).status_code == 201
     asyncio.run(app.state.store.engine.dispose())  # what the lifespan would do at shutdown

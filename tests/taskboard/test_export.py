@@ -6,6 +6,7 @@ import anyio
 from fastapi.testclient import TestClient
 
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.demo import demo_tasks
 from taskboard.main import create_app
 from taskboard.models import TaskCreate
@@ -37,7 +38,7 @@ def test_each_task_is_sent_as_soon_as_it_is_ready(client: TestClient) -> None:
 
 
 def test_an_empty_board_exports_nothing() -> None:
-    with TestClient(create_app(CheckpointSettings(demo_data=False))) as client:
+    with signed_in(create_app(CheckpointSettings(demo_data=False))) as client:
         response = client.get("/export/tasks")
     assert (response.status_code, response.text) == (200, "")
 

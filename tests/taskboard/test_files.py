@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.api.routes.files import CHUNK_SIZE, MAX_UPLOAD_BODY
 from taskboard.core.config import Settings
 from taskboard.db.models import TaskFile
@@ -20,7 +21,7 @@ LIMIT = 1000
 @pytest.fixture
 def small() -> Iterator[TestClient]:
     """An app whose files may hold at most LIMIT bytes."""
-    with TestClient(create_app(CheckpointSettings(max_file_bytes=LIMIT))) as client:
+    with signed_in(create_app(CheckpointSettings(max_file_bytes=LIMIT))) as client:
         yield client
 
 

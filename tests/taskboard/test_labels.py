@@ -4,6 +4,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.demo import demo_tasks
 from taskboard.main import create_app
 
@@ -35,7 +36,7 @@ def test_counts_every_task_not_only_the_first_page(client: TestClient) -> None:
 
 
 def test_no_tasks_no_labels() -> None:
-    with TestClient(create_app(CheckpointSettings(demo_data=False))) as client:
+    with signed_in(create_app(CheckpointSettings(demo_data=False))) as client:
         assert client.get("/labels").json() == {}
 
 
@@ -63,7 +64,7 @@ def test_a_malformed_label_is_a_422_on_the_path(client: TestClient, label: str) 
 
 
 def test_every_labels_answer_may_be_cached_for_the_configured_time() -> None:
-    with TestClient(create_app(CheckpointSettings(labels_max_age=5))) as client:
+    with signed_in(create_app(CheckpointSettings(labels_max_age=5))) as client:
         assert client.get("/labels").headers["cache-control"] == "max-age=5"
         assert client.get("/labels/ops/tasks").headers["cache-control"] == "max-age=5"
         assert "cache-control" not in client.get("/tasks").headers

@@ -13,6 +13,10 @@ def test_fastapi_run_serves_taskboard() -> None:
     command = fastapi_command("run", "--host", "127.0.0.1", "--port", str(port))
     root = Path(__file__).resolve().parents[2]
     with running_server(command, port=port, cwd=root, ready_path="/health") as url:
-        response = httpx2.get(f"{url}/tasks/1")
+        login = httpx2.post(
+            f"{url}/auth/token", data={"username": "demo", "password": "demo password"}
+        )
+        token = login.json()["access_token"]
+        response = httpx2.get(f"{url}/tasks/1", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json()["title"] == "Write the README"

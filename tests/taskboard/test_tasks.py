@@ -2,6 +2,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from course.checkpoints import CheckpointSettings
+from course.login import signed_in
 from taskboard.demo import demo_tasks
 from taskboard.main import create_app
 
@@ -77,7 +78,7 @@ def test_read_task_needs_a_positive_integer_id(client: TestClient, task_id: str)
 
 
 def test_demo_data_can_be_turned_off() -> None:
-    with TestClient(create_app(CheckpointSettings(demo_data=False))) as client:
+    with signed_in(create_app(CheckpointSettings(demo_data=False))) as client:
         assert client.get("/tasks").json() == []
 
 

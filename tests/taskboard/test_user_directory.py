@@ -1,13 +1,26 @@
-"""Lesson 07: users a page at a time, a team signed up all or nothing, users deleted."""
+"""Lesson 07: users a page at a time, a team signed up all or nothing, users deleted.
 
+The directory is public, so these tests use a client that is not logged in (logging in as the
+demo account would add it to the directory); deleting an account needs its own login.
+"""
+
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from course.login import has_login, log_in
 from taskboard.models import MAX_OFFSET, MAX_USERS_PER_BATCH
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
 
 
 def _user(username: str) -> dict[str, str]:
@@ -72,10 +85,15 @@ def test_a_team_has_one_to_twenty_users(client: TestClient, size: int) -> None:
 
 
 def test_a_deleted_user_is_gone_and_the_name_free_again(client: TestClient) -> None:
-    [ada] = _sign_up_team(client, "ada")
+    ada, _ = _sign_up_team(client, "ada", "grace")
+    if has_login(client.app):  # lesson 08: only Ada may delete her account
+        log_in(client, "ada", PASSWORD)
     assert client.delete(f"/users/{ada['id']}").status_code == 204
     assert client.get(f"/users/{ada['id']}").status_code == 404
-    assert client.delete(f"/users/{ada['id']}").json() == {"detail": f"User {ada['id']} not found"}
+    if has_login(client.app):  # and her token died with her
+        log_in(client, "grace", PASSWORD)
+    gone = client.delete(f"/users/{ada['id']}")
+    assert (gone.status_code, gone.json()) == (404, {"detail": f"User {ada['id']} not found"})
     again = client.post("/users", json=_user("ada"))
     assert again.status_code == 201
     assert again.json()["id"] != ada["id"]  # ids are never reused

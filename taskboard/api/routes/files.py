@@ -20,7 +20,9 @@ from taskboard.api.deps import SettingsDep, StoreDep
 from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
 from taskboard.models import ErrorMessage, TaskFilePublic
 
+# Reads and writes apart, so that lesson 08 can ask a different scope of each.
 router = APIRouter(prefix="/tasks/{task_id}/files", tags=["tasks"])
+write_router = APIRouter(prefix="/tasks/{task_id}/files", tags=["tasks"])
 
 # The whole request body, file and multipart framing together, above which the upload route stops
 # reading. Settings allow files of at most 16 MiB (taskboard/core/config.py), well below it.
@@ -53,7 +55,7 @@ async def read_at_most(file: UploadFile, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-@router.post(
+@write_router.post(
     "",
     status_code=201,
     summary="Attach a file to a task",
