@@ -87,12 +87,26 @@ def lesson_03_redoc(page: Page) -> None:
     page.wait_for_selector("[data-section-id^='operation/']", timeout=30_000)
 
 
+def lesson_08_authorize(page: Page) -> None:
+    """The Authorize dialog filled in for the demo account, with both scopes ticked."""
+    _swagger_ui(page)
+    page.locator(".auth-wrapper .authorize").click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("#oauth_username").fill("demo")
+    dialog.locator("#oauth_password").fill("demo password")
+    dialog.get_by_text("select all").click()
+    page.set_viewport_size({"width": 1200, "height": 1100})
+    scopes = dialog.locator(".scopes").element_handle()
+    page.evaluate("element => element.scrollIntoView({block: 'center'})", scopes)
+
+
 SHOTS: list[tuple[str, str, str, Callable[[Page], None]]] = [
     # file name, checkpoint, page, what to do before the picture
     ("01_docs.png", "01", "/docs", lesson_01_docs),
     ("03_docs.png", "03", "/docs", _swagger_ui),
     ("03_try_it_out.png", "03", "/docs", lesson_03_try_it_out),
     ("03_redoc.png", "03", "/redoc", lesson_03_redoc),
+    ("08_authorize.png", "08", "/docs", lesson_08_authorize),
 ]
 
 
