@@ -5,6 +5,8 @@ the model the schema promises, so calling code gets `TaskPublic` objects, not di
 
     with httpx2.Client(base_url="http://127.0.0.1:8000") as http:      # a real server
         board = TaskboardClient(http)
+        token = board.log_in("demo", "demo password")                   # lesson 08 on
+        http.headers["Authorization"] = f"Bearer {token.access_token}"
         task = board.create_task(TaskCreate(title="Ship it"))
 
 In tests, pass `TestClient(app)` instead: the same client then calls the app in-process.
@@ -32,6 +34,7 @@ from taskboard.models import (
     TaskPublic,
     TaskStatus,
     TaskUpdate,
+    Token,
     UserCreate,
     UserPublic,
 )
@@ -56,6 +59,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "list_users": ("GET", "/users"),
     "create_users": ("POST", "/users/batch"),
     "delete_user": ("DELETE", "/users/{user_id}"),
+    "log_in": ("POST", "/auth/token"),
+    "read_me": ("GET", "/auth/me"),
     "upload_task_file": ("POST", "/tasks/{task_id}/files"),
     "list_task_files": ("GET", "/tasks/{task_id}/files"),
     "download_task_file": ("GET", "/tasks/{task_id}/files/{file_id}"),
@@ -82,7 +87,14 @@ class HTTPClient(Protocol):
     """What the client needs: `httpx2.Client` and Starlette's `TestClient` both have it."""
 
     def request(
-        self, method: str, url: str, *, params: Any = None, json: Any = None, files: Any = None
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
     ) -> Response: ...
 
 
@@ -115,6 +127,7 @@ class TaskboardClient:
         path_params: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         body: Any = None,
+        form: dict[str, str] | None = None,
         files: dict[str, Upload] | None = None,
         raw: bool = False,
     ) -> Any:
@@ -125,6 +138,7 @@ class TaskboardClient:
             path.format(**(path_params or {})),
             params={k: v for k, v in (params or {}).items() if v is not None} or None,
             json=body,
+            data=form,
             files={
                 name: (upload.filename, upload.content, upload.content_type)
                 for name, upload in files.items()
@@ -212,6 +226,14 @@ class TaskboardClient:
 
     def delete_user(self, user_id: int) -> None:
         self._call("delete_user", path_params={"user_id": user_id})
+
+    def log_in(self, username: str, password: str, scope: str = "") -> Token:
+        """A token for the user (a form, as OAuth2 says); send it as `Authorization: Bearer`."""
+        form = {"username": username, "password": password, "scope": scope}
+        return Token.model_validate(self._call("log_in", form=form))
+
+    def read_me(self) -> UserPublic:
+        return UserPublic.model_validate(self._call("read_me"))
 
     def upload_task_file(self, task_id: int, file: Upload) -> TaskFilePublic:
         data = self._call(

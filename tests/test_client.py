@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
@@ -99,14 +100,21 @@ def test_files_export_and_links(board: TaskboardClient) -> None:
     assert too_large.value.status_code == 413
 
 
-def test_the_user_directory(board: TaskboardClient) -> None:
-    team = [UserCreate(username=name, password="correct horse battery") for name in ("ada", "lin")]
-    ada, lin = board.create_users(team)
-    assert board.list_users(offset=1, limit=5) == [lin]
-    board.delete_user(ada.id)
-    assert board.list_users() == [lin]
-    with pytest.raises(TaskboardError) as taken:
-        board.create_users(team[1:])
+def test_the_user_directory_and_logging_in(app: FastAPI) -> None:
+    # Signing up and the directory are public: a client that has not logged in.
+    with TestClient(app) as http:
+        board = TaskboardClient(http)
+        team = [UserCreate(username=name, password=PASSWORD) for name in ("ada", "lin")]
+        ada, lin = board.create_users(team)
+        assert board.list_users(offset=1, limit=5) == [lin]
+        token = board.log_in("ada", PASSWORD)
+        assert (token.token_type, token.scope) == ("bearer", "tasks:read tasks:write")
+        http.headers["Authorization"] = f"Bearer {token.access_token}"
+        assert board.read_me() == ada
+        board.delete_user(ada.id)
+        assert board.list_users() == [lin]
+        with pytest.raises(TaskboardError) as taken:
+            board.create_users(team[1:])
     assert (taken.value.status_code, taken.value.detail) == (409, "Username 'lin' is already taken")
 
 
@@ -127,10 +135,14 @@ def test_it_works_against_a_real_server_over_httpx2() -> None:
         httpx2.Client(base_url=url) as http,
     ):
         board = TaskboardClient(http)
+        http.headers["Authorization"] = (
+            f"Bearer {board.log_in('demo', 'demo password').access_token}"
+        )
         assert board.read_task(1).title == "Write the README"
+        assert board.read_me().username == "demo"
         with pytest.raises(TaskboardError) as missing:
-            board.read_user(1)
-    assert missing.value.detail == "User 1 not found"
+            board.read_user(99)
+    assert missing.value.detail == "User 99 not found"
 
 
 # --- it cannot drift from the schema ----------------------------------------------------------
@@ -173,7 +185,13 @@ def test_each_method_takes_the_parameters_of_its_operation(schema: dict[str, Any
             continue
         documented = {param["name"] for param in operation.get("parameters", [])}
         body = operation.get("requestBody", {}).get("content", {})
-        if "multipart/form-data" in body:
+        if "application/x-www-form-urlencoded" in body:
+            # OAuth2's login form (lesson 08): the fields Taskboard reads, named as in the form.
+            form = schema["components"]["schemas"][
+                _schema_name(body["application/x-www-form-urlencoded"]["schema"])
+            ]
+            documented |= set(form["required"]) | {"scope"}
+        elif "multipart/form-data" in body:
             # A form (lesson 06's upload): one argument per form field, named as the field.
             form = schema["components"]["schemas"][
                 _schema_name(body["multipart/form-data"]["schema"])
@@ -238,4 +256,6 @@ def test_a_client_newer_than_the_server_is_caught() -> None:
         "list_users",
         "create_users",
         "delete_user",
+        "log_in",
+        "read_me",
     }

@@ -541,9 +541,11 @@ def team_signup(probe: Probe) -> None:
         expected='[{"id": ..., "username": ..., "full_name": ...}, {...}]',
         hint="Return the rows with the return type `list[UserPublic]`.",
     )
-    for user in created:
+    for sent_user, user in zip(team, created, strict=True):
         if isinstance(user, dict) and isinstance(user.get("id"), int):
-            probe.created.append(f"/users/{user['id']}")  # deleted after the check
+            url = f"/users/{user['id']}"
+            probe.created.append(url)  # deleted after the check, as itself (lesson 08 on)
+            probe.note_user(url, sent_user["username"], sent_user["password"])
     for sent, user in zip(team, created, strict=True):
         probe.expect(
             isinstance(user, dict)
