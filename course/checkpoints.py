@@ -29,6 +29,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "06": (taskboard_features.FILES, taskboard_features.EXPORT, taskboard_features.LINK_CHECKS),
     "07": (taskboard_features.DATABASE, taskboard_features.USER_DIRECTORY),
     "08": (taskboard_features.SECURITY,),
+    "09": (taskboard_features.MIDDLEWARE,),
 }
 
 

@@ -132,8 +132,8 @@ def test_the_html_table_is_escaped_and_has_one_row_per_task(saved: Path) -> None
 def test_one_lesson_by_its_number(saved: Path) -> None:
     assert {r.lesson for r in progress("02").rows} == {"02"}
     assert progress(2).rows == progress("02").rows
-    with pytest.raises(ValueError, match="There is no lesson 09 with exercises: the lessons are"):
-        progress("9")
+    with pytest.raises(ValueError, match="There is no lesson 99 with exercises: the lessons are"):
+        progress("99")
 
 
 def test_the_table_is_a_snapshot_that_reads_the_same_every_time(saved: Path) -> None:
@@ -232,8 +232,8 @@ def test_the_terminal_command_prints_the_table_and_where_it_is_kept(
     out = capsys.readouterr().out
     assert out.startswith("Your progress: 1 of 4 tasks done, 3 not tried.\n\nLesson 01 · First")
     assert out.endswith(f"\nSaved on this computer only, in {saved}.\n")
-    assert main(["9"]) == 2
-    assert "There is no lesson 09" in capsys.readouterr().err
+    assert main(["99"]) == 2
+    assert "There is no lesson 99" in capsys.readouterr().err
 
 
 def test_a_folder_in_place_of_the_file_is_told_once_and_breaks_nothing(

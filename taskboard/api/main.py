@@ -209,4 +209,5 @@ FEATURES: tuple[Feature, ...] = (
     DATABASE,
     USER_DIRECTORY,
     SECURITY,
+    MIDDLEWARE,
 )

@@ -15,8 +15,9 @@ against Starlette 1.10 and FastAPI 0.165, by running both kinds side by side:
 - What Starlette's docs still list as its limitation holds: a `ContextVar` that a route sets is
   not seen by the middleware after `call_next`, because the app runs in a task of its own.
 - It costs more: each request gets a task group, a memory stream that every message crosses and
-  a response object that re-sends them. Measured in process on a small JSON route, one laptop:
-  one such middleware added about 200 µs per request, the same one in pure ASGI about 20 µs.
+  a response object that re-sends them. Lesson 09 measures it: on a small JSON route, the
+  `@app.middleware("http")` version makes a request at least twice as slow as the pure ASGI one
+  (about 135 µs against 40 µs here, 32 µs with no middleware at all).
 """
 
 import logging
