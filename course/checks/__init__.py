@@ -123,6 +123,17 @@ class CheckFailed(Exception):
     def _render_traceback_(self) -> list[str]:
         return self.report().splitlines()
 
+    def with_hint(self, hint: str) -> "CheckFailed":
+        """The same report with another hint: one that knows better what went wrong."""
+        return CheckFailed(
+            self.task,
+            self.problem,
+            sent=self.sent,
+            got=self.got,
+            expected=self.expected,
+            hint=hint,
+        )
+
 
 def describe(response: Response) -> str:
     """One line for a response: status, a redirect's target, and a preview of the body."""

@@ -50,7 +50,10 @@ class Exchange:
     peak_memory: int  # bytes allocated at most while it ran, if measured, else 0
 
 
-def _scope(method: str, url: str, headers: list[tuple[str, str]]) -> dict[str, Any]:
+def _scope(
+    method: str, url: str, headers: Iterable[tuple[str, str]], host: str = "testserver"
+) -> dict[str, Any]:
+    """An HTTP scope as a server hands it to the app, for `url` on `host`."""
     path, _, query = url.partition("?")
     return {
         "type": "http",
@@ -62,8 +65,8 @@ def _scope(method: str, url: str, headers: list[tuple[str, str]]) -> dict[str, A
         "raw_path": path.encode(),
         "query_string": query.encode(),
         "root_path": "",
-        "headers": [(b"host", b"testserver")]
-        + [(name.lower().encode(), value.encode()) for name, value in headers],
+        "headers": [(b"host", host.encode())]
+        + [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers],
         "client": ("check", 50000),
         "server": ("testserver", 80),
     }
@@ -171,14 +174,7 @@ def _with_hint(failed: CheckFailed, symptom: str, hint: str) -> CheckFailed:
     """`failed`, with `hint` instead of its own when what came back shows `symptom`."""
     if symptom not in (failed.got or ""):
         return failed
-    return CheckFailed(
-        failed.task,
-        failed.problem,
-        sent=failed.sent,
-        got=failed.got,
-        expected=failed.expected,
-        hint=hint,
-    )
+    return failed.with_hint(hint)
 
 
 def _media_type(response: httpx2.Response) -> str:

@@ -488,14 +488,7 @@ def current_user(probe: Probe) -> None:
                 if not (failed.got or "").startswith("InvalidKeyError"):
                     raise
                 # Not an InvalidTokenError: what "none" among the algorithms raises.
-                raise CheckFailed(
-                    failed.task,
-                    failed.problem,
-                    sent=failed.sent,
-                    got=failed.got,
-                    expected=failed.expected,
-                    hint=_ALG_NONE,
-                ) from None
+                raise failed.with_hint(_ALG_NONE) from None
         _expect_refused(probe, response, what, hint)
     deleted = _delete_as(probe, url, good)
     probe.expect_status(

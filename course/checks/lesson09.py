@@ -32,7 +32,7 @@ from starlette.applications import Starlette
 
 import course.checks as framework
 from course.checks import CheckFailed, Probe, _bounded, _NoAnswer, check
-from course.checks.lesson06 import _exchange
+from course.checks.lesson06 import _exchange, _scope
 from course.login import TOKEN_PATH
 from course.progress import record
 from taskboard.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -111,24 +111,6 @@ class Answer:
 
     def text(self) -> str:
         return self.raw.decode(errors="replace")
-
-
-def _scope(method: str, path: str, headers: Iterable[tuple[str, str]], host: str) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", host.encode())]
-        + [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers],
-        "client": ("check", 50000),
-        "server": ("testserver", 80),
-    }
 
 
 def _describe_sent(method: str, path: str, headers: Iterable[tuple[str, str]], host: str) -> str:
@@ -360,14 +342,7 @@ def _as_it_stands(checker: Callable[[object], None]) -> Callable[[object], None]
                 hint = _STARTED
             if hint is None or hint == failed.hint:
                 raise
-            raise CheckFailed(
-                failed.task,
-                failed.problem,
-                sent=failed.sent,
-                got=failed.got,
-                expected=failed.expected,
-                hint=hint,
-            ) from None
+            raise failed.with_hint(hint) from None
 
     return run
 
