@@ -5,10 +5,8 @@ with the learner's routes or lifespan added.
 """
 
 import asyncio
-import gc
 import sys
-import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager, asynccontextmanager
 from types import ModuleType
 from typing import Annotated, Any
@@ -29,15 +27,8 @@ ALL_CHECKS = checks_of("06")
 AWAIT = "`await`"
 
 
-@pytest.fixture(autouse=True)
-def no_coroutine_outlives_its_test() -> Iterator[None]:
-    # A coroutine a mistaken app dropped may sit in a reference cycle (its exception's
-    # traceback) until the garbage collector runs: collect it here, where its warning is
-    # expected, rather than during another test's check.
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gc.collect()
+# Mistaken apps drop coroutines: their warnings are collected within each test (conftest.py).
+pytestmark = pytest.mark.usefixtures("no_coroutine_outlives_its_test")
 
 
 @pytest.mark.parametrize("checker", ALL_CHECKS, ids=lambda c: c.__name__)

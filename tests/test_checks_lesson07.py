@@ -5,10 +5,8 @@ layer, here `users_app(style, **mistakes)`. Every app gets its own engine on its
 memory, so no two tests share a user.
 """
 
-import gc
 import sys
-import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
 from typing import Annotated, Any
@@ -36,14 +34,8 @@ ALL_CHECKS = checks_of("07")
 AWAIT = "`await`"
 
 
-@pytest.fixture(autouse=True)
-def no_coroutine_outlives_its_test() -> Iterator[None]:
-    # A coroutine a mistaken app dropped may sit in a reference cycle until the garbage
-    # collector runs: collect it here, where its warning is expected.
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        gc.collect()
+# Mistaken apps drop coroutines: their warnings are collected within each test (conftest.py).
+pytestmark = pytest.mark.usefixtures("no_coroutine_outlives_its_test")
 
 
 class Base(DeclarativeBase):
