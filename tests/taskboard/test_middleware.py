@@ -19,20 +19,19 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from starlette.middleware.cors import CORSMiddleware
 
-from course.browser import chromium, chromium_path, offline_page, serving
 from course.checkpoints import CheckpointSettings
-from course.login import has_login, log_in
-from taskboard.api.main import BOARD, DATABASE, FEATURES, MIDDLEWARE
+from course.login import log_in
+from taskboard.api.main import BOARD, MIDDLEWARE
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.core.middleware import CORS_METHODS, middleware_stack
 from taskboard.demo import demo_tasks
 from taskboard.main import create_app
-from tests.taskboard.test_docs_browser import OPERATION
+from tests.taskboard.conftest import IN_MEMORY_FEATURES
 
-# Taskboard's features but the database and the middleware, which build() adds (once, whether
-# or not FEATURES has it already).
-OTHER_FEATURES = tuple(feature for feature in FEATURES if feature not in (MIDDLEWARE, DATABASE))
+# Taskboard's features with its store in memory (the middleware does not care which); MIDDLEWARE
+# is the last of them.
+OTHER_FEATURES = tuple(feature for feature in IN_MEMORY_FEATURES if feature is not MIDDLEWARE)
 
 BOARD_ORIGIN = "https://board.example.com"
 OTHER_ORIGIN = "https://evil.example"
@@ -83,14 +82,8 @@ PROBE = Feature(name="probe", routers=(probe,), lifespan=recorded_lifespan)
 
 def build(*, with_probe: bool = False, **settings: Any) -> FastAPI:
     """Taskboard with the MIDDLEWARE feature and `settings` (none from the environment)."""
-    features = (*OTHER_FEATURES, MIDDLEWARE, *((PROBE,) if with_probe else ()))
+    features = (*IN_MEMORY_FEATURES, *((PROBE,) if with_probe else ()))
     return create_app(CheckpointSettings(demo_data=True, **settings), features)
-
-
-def sign_in(client: TestClient) -> None:
-    # From lesson 08 on, the board wants a token: the demo account owns the demo tasks.
-    if has_login(client.app):
-        log_in(client)
 
 
 def preflight(
@@ -355,7 +348,7 @@ def test_lifespan_and_websocket_pass_through() -> None:
 
 
 def test_a_large_answer_is_compressed_and_a_small_one_is_not(client: TestClient) -> None:
-    sign_in(client)
+    log_in(client)  # the board wants a token; the demo account owns the demo tasks
     for number in range(60):
         client.post("/tasks", json={"title": f"Task number {number}", "description": "x" * 40})
     large = client.get("/tasks", params={"limit": 100})
@@ -380,7 +373,7 @@ def test_nothing_is_compressed_for_a_client_that_does_not_accept_gzip(
 def test_the_export_stream_is_still_sent_piece_by_piece(client: TestClient) -> None:
     # Gzip compresses each piece as it comes and flushes it: each one decompresses, on arrival,
     # into exactly one task. The last piece is the gzip trailer.
-    sign_in(client)
+    log_in(client)  # the board wants a token; the demo account owns the demo tasks
     with client.stream("GET", "/export/tasks") as answer:
         assert answer.headers["content-encoding"] == "gzip"
         pieces = list(answer.iter_raw())
@@ -516,42 +509,3 @@ def test_a_feature_may_build_its_middleware_from_the_settings() -> None:
         [Feature(name="f", middleware=from_settings)],
     )
     assert seen == [[BOARD_ORIGIN]]
-
-
-# --- The docs pages in a real browser -----------------------------------------------------------
-
-
-@pytest.mark.skipif(
-    chromium_path() is None,
-    reason="BROWSER TESTS SKIPPED: no Chromium on this machine (apt-get install chromium)",
-)
-@pytest.mark.parametrize("page_path", ["/docs", "/redoc"])
-def test_the_docs_pages_still_render_with_the_middleware(page_path: str) -> None:
-    # Every header on, the host check too (Uvicorn's own address), and the assets gzipped.
-    settings = CheckpointSettings(cors_origins=[BOARD_ORIGIN], allowed_hosts=["127.0.0.1"])
-    features = (*(feature for feature in FEATURES if feature is not MIDDLEWARE), MIDDLEWARE)
-    app = create_app(settings, features)
-    operations = sum(len(item) for item in app.openapi()["paths"].values())
-    with serving(app) as url, chromium() as browser, offline_page(browser, url) as (page, offline):
-        gzipped: list[str] = []
-        page.on(
-            "response",
-            lambda response: (
-                gzipped.append(response.url)
-                if response.headers.get("content-encoding") == "gzip"
-                else None
-            ),
-        )
-        answer = page.goto(url + page_path)
-        assert answer is not None
-        assert answer.headers["x-frame-options"] == "DENY"
-        selector = OPERATION[page_path]
-        page.wait_for_function(
-            "([selector, n]) => document.querySelectorAll(selector).length >= n",
-            arg=[selector, operations],
-            timeout=30_000,
-        )
-        drawn = page.locator(selector).count()
-    assert drawn == operations
-    assert offline.refused == [], "the page tried to reach the internet"
-    assert any("/static/docs/" in url for url in gzipped), gzipped
