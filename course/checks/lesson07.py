@@ -12,11 +12,9 @@ turn the usual ones into a hint in the lesson's words (`_explained`).
 """
 
 import functools
-import gc
 import itertools
 import json
 import secrets
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -34,10 +32,6 @@ DEFAULT_LIMIT = 10
 # never meets the users of a run whose clean-up failed, nor those of another kernel.
 _RUN = secrets.token_hex(2)
 _numbers = itertools.count(1)
-
-# SQLAlchemy drops a coroutine of its own when an expired row is read outside `await`
-# (MissingGreenlet); the framework would take it for the learner's missing `await`.
-_SQLALCHEMY_INTERNAL = r"coroutine 'Connection\.cursor' was never awaited"
 
 _FIELDS = {"id", "username", "full_name"}
 
@@ -140,31 +134,27 @@ def _explained(body: Callable[[Probe], None]) -> Callable[[Probe], None]:
 
     @functools.wraps(body)
     def run(probe: Probe) -> None:
-        failed = None
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", _SQLALCHEMY_INTERNAL, RuntimeWarning)
-            try:
-                body(probe)
-            except CheckFailed as exc:
-                got = exc.got or ""
-                hint = None
-                if exc.hint != RERUN:
-                    hint = _CATCH_UP if _is_catch_up(probe.app) else _database_hint(probe, got)
-                # A copy without the app's exception behind it, so what that held (a
-                # coroutine SQLAlchemy dropped) is collected here, while its warning is off.
-                # SQLAlchemy's messages go on with the SQL: its first line says what failed.
-                failed = CheckFailed(
-                    exc.task,
-                    exc.problem,
-                    sent=exc.sent,
-                    got=got.partition("\n")[0] or None,
-                    expected=exc.expected,
-                    hint=hint or exc.hint,
-                )
-            if failed is not None:
-                gc.collect()
-        if failed is not None:
-            raise failed
+        try:
+            body(probe)
+        except CheckFailed as exc:
+            got = exc.got or ""
+            hint = None
+            if exc.hint != RERUN:
+                hint = _CATCH_UP if _is_catch_up(probe.app) else _database_hint(probe, got)
+            # SQLAlchemy's messages go on with the SQL: its first line says what failed.
+            report = CheckFailed(
+                exc.task,
+                exc.problem,
+                sent=exc.sent,
+                got=got.partition("\n")[0] or None,
+                expected=exc.expected,
+                hint=hint or exc.hint,
+            )
+        else:
+            return
+        # Raised outside the `except`: the app's exception, and the coroutine SQLAlchemy may
+        # have dropped in it, are let go here, while the check still hears of dropped ones.
+        raise report
 
     return run
 
