@@ -12,6 +12,7 @@ from typing import Annotated
 import httpx2
 from fastapi import Depends, Header, HTTPException, Request, Security
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from starlette.requests import HTTPConnection
 
 from taskboard.core.config import Settings
 from taskboard.core.security import SCOPES, InvalidToken, read_access_token
@@ -21,7 +22,9 @@ from taskboard.store import Store, UserNotFound
 
 # `async def`: FastAPI would run a plain `def` dependency in the threadpool, a thread hop for what
 # is one attribute read. Each app keeps its own store and settings, so two apps never share them.
-async def get_store(request: Request) -> AsyncIterator[Store]:
+# `HTTPConnection`, the common base of `Request` and `WebSocket`: the same dependencies serve
+# lesson 10's WebSocket routes, which have no `Request` to give.
+async def get_store(request: HTTPConnection) -> AsyncIterator[Store]:
     """The app's store, for one request.
 
     A `yield` dependency (lesson 05): the in-memory store is the same for every request, but the
@@ -35,7 +38,7 @@ async def get_store(request: Request) -> AsyncIterator[Store]:
         yield store
 
 
-async def get_settings(request: Request) -> Settings:
+async def get_settings(request: HTTPConnection) -> Settings:
     return request.app.state.settings
 
 
@@ -54,7 +57,7 @@ _CHALLENGE = {"WWW-Authenticate": "APIKey"}
 
 
 async def require_api_key(
-    request: Request,
+    request: HTTPConnection,
     settings: SettingsDep,
     # Not in the schema: it would be listed on every operation, the public ones too, and
     # whether or not this app has a key.
@@ -75,7 +78,7 @@ async def require_api_key(
         raise HTTPException(401, "Wrong API key in the X-API-Key header", headers=_CHALLENGE)
 
 
-async def get_http_client(request: Request) -> httpx2.AsyncClient:
+async def get_http_client(request: HTTPConnection) -> httpx2.AsyncClient:
     """The app's one client for outgoing HTTP requests, opened by its lifespan (lesson 06)."""
     return request.app.state.http
 

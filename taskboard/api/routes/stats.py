@@ -10,8 +10,9 @@ middleware sees every request.
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from starlette.requests import HTTPConnection
 
 
 class RequestStats(BaseModel):
@@ -24,7 +25,8 @@ class RequestStats(BaseModel):
     in_progress: int = Field(default=0, description="Requests being answered, this one included.")
 
 
-async def get_stats(request: Request) -> RequestStats:
+# `HTTPConnection`: a global dependency also runs for lesson 10's WebSocket routes.
+async def get_stats(request: HTTPConnection) -> RequestStats:
     return request.app.state.stats
 
 
