@@ -13,11 +13,13 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["COURSE_PROGRESS_FILE"] = ":memory:"
     # Taskboard reads TASKBOARD_* variables (an API key, say); the tests set the ones they test,
     # and a developer's own must not change what the suite, or a server it starts, sees.
-    # DATABASE_URL too: an app, server or kernel of the suite must never share a database with
-    # another (the PostgreSQL tests read theirs from TEST_DATABASE_URL).
+    # DATABASE_URL and REDIS_URL too: an app, server or kernel of the suite must never share a
+    # database or a Redis with another (the tests read theirs from TEST_DATABASE_URL and
+    # TEST_REDIS_URL).
     for name in [name for name in os.environ if name.startswith("TASKBOARD_")]:
         del os.environ[name]
     os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from taskboard.core.security import hash_password
 from taskboard.demo import demo_tasks
+from taskboard.events import TaskEvent, TaskEvents
 from taskboard.models import (
     MAX_CHECKLIST_ITEMS,
     ChecklistItem,
@@ -109,6 +110,8 @@ class Store:
         self._file_ids = itertools.count(1)
         # The signed-in user this view belongs to; None sees every task.
         self._owner: int | None = None
+        # Who hears of each task change (taskboard/events.py), shared with the views.
+        self.events = TaskEvents()
 
     @classmethod
     def with_demo_data(cls) -> "Store":
@@ -159,12 +162,19 @@ class Store:
         task = TaskPublic(id=next(self._task_ids), **task_in.model_dump())
         self._tasks[task.id] = task
         self._task_owners[task.id] = self._owner
+        await self.events.publish(
+            TaskEvent(type="task.created", task_id=task.id, owner_id=self._owner, task=task)
+        )
         return task
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
         """Apply `changes` (field name to new value) and validate the result as a whole."""
         task = TaskPublic.model_validate((await self.get(task_id)).model_dump() | changes)
         self._tasks[task_id] = task
+        owner = self._task_owners[task_id]
+        await self.events.publish(
+            TaskEvent(type="task.updated", task_id=task_id, owner_id=owner, task=task)
+        )
         return task
 
     async def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
@@ -177,7 +187,9 @@ class Store:
     async def delete(self, task_id: int) -> None:
         """Remove the task, its comments and its files."""
         await self.get(task_id)
+        owner = self._task_owners[task_id]
         self._forget_tasks({task_id})
+        await self.events.publish(TaskEvent(type="task.deleted", task_id=task_id, owner_id=owner))
 
     def _forget_tasks(self, task_ids: set[int]) -> None:
         for task_id in task_ids:

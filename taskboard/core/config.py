@@ -62,6 +62,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TASKBOARD_DATABASE_URL", "DATABASE_URL", "database_url"),
     )
 
+    # --- Lessons 10 and 12: Redis -------------------------------------------------------------
+    # None, the default, keeps the live board's broker, the cache and the rate limits in this
+    # process's memory. `redis://host:6379/0` shares them between every worker and instance
+    # that points at the same Redis, and keeps them across restarts. REDIS_URL works too.
+    redis_url: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TASKBOARD_REDIS_URL", "REDIS_URL", "redis_url"),
+    )
+
     # --- Lesson 09: middleware (taskboard/core/middleware.py) -----------------------------------
     # Origins (scheme://host[:port]) whose browser pages may call the API: CORS. Empty, the
     # default, sends no CORS header at all, so only pages the API serves itself (its /docs) can.

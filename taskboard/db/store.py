@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from taskboard.core.security import hash_password
 from taskboard.db.models import Base, ChecklistItemRow, Comment, Task, TaskFile, TaskLabel, User
 from taskboard.demo import demo_tasks
+from taskboard.events import TaskEvent, TaskEvents
 from taskboard.models import (
     MAX_CHECKLIST_ITEMS,
     ChecklistItem,
@@ -124,6 +125,7 @@ class DatabaseStore:
         *,
         demo_data: bool = False,
         owner: int | None = None,
+        events: TaskEvents | None = None,
     ) -> None:
         self.engine = engine
         # expire_on_commit=False: rows stay readable after a commit, without a new query.
@@ -132,6 +134,9 @@ class DatabaseStore:
         self._session = session
         # The signed-in user whose tasks alone this store sees (lesson 08); None sees them all.
         self._owner = owner
+        # Who hears of each committed task change (taskboard/events.py): the app's one store
+        # makes it, and each request's store shares it.
+        self.events = events or TaskEvents()
         self._one_at_a_time: asyncio.Lock | None = None
         self._schema_ready = False
 
@@ -147,7 +152,7 @@ class DatabaseStore:
             await self.create_schema()
         async with self._turn(), self.sessions() as session:
             try:
-                yield DatabaseStore(self.engine, session, owner=owner)
+                yield DatabaseStore(self.engine, session, owner=owner, events=self.events)
             except BaseException:
                 await session.rollback()
                 raise
@@ -249,7 +254,11 @@ class DatabaseStore:
             _set_fields(task, task_in.model_dump())
             session.add(task)
             await session.commit()
-            return task_public(task)
+            created = task_public(task)
+        await self.events.publish(
+            TaskEvent(type="task.created", task_id=created.id, owner_id=self._owner, task=created)
+        )
+        return created
 
     async def update(self, task_id: int, changes: dict[str, Any]) -> TaskPublic:
         """Apply `changes` (field name to new value) and validate the result as a whole."""
@@ -263,7 +272,13 @@ class DatabaseStore:
             await session.flush()
             _set_fields(task, updated.model_dump())
             await session.commit()
-            return updated
+        await self._updated(task_id, task.owner_id, updated)
+        return updated
+
+    async def _updated(self, task_id: int, owner: int | None, task: TaskPublic) -> None:
+        await self.events.publish(
+            TaskEvent(type="task.updated", task_id=task_id, owner_id=owner, task=task)
+        )
 
     async def add_checklist_item(self, task_id: int, item: ChecklistItem) -> TaskPublic:
         """Append `item` to the task's checklist, unless the checklist is full."""
@@ -275,13 +290,18 @@ class DatabaseStore:
                 ChecklistItemRow(position=len(task.checklist), text=item.text, done=item.done)
             )
             await session.commit()
-            return task_public(task)
+            updated = task_public(task)
+        await self._updated(task_id, task.owner_id, updated)
+        return updated
 
     async def delete(self, task_id: int) -> None:
         """Remove the task; the database deletes its comments, files, labels and checklist."""
         async with self._use() as session:
-            await session.delete(await self._task(session, task_id))
+            task = await self._task(session, task_id)
+            owner = task.owner_id
+            await session.delete(task)
             await session.commit()
+        await self.events.publish(TaskEvent(type="task.deleted", task_id=task_id, owner_id=owner))
 
     # Comments ----------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 """Taskboard's suite runs against every store: in memory, SQLite, and PostgreSQL when
 TEST_DATABASE_URL names one (lesson 07). Each test gets an empty database of its own.
+The live board's broker, the cache and the rate limits (lessons 10 and 12) run in memory, and
+on Redis too when TEST_REDIS_URL names one: `redis_url`.
 
 TEST_DATABASE_URL, not DATABASE_URL: the apps, servers and notebook kernels the suite starts
 read DATABASE_URL, and must each keep a database of their own (the root conftest.py hides it).
@@ -7,8 +9,10 @@ read DATABASE_URL, and must each keep a database of their own (the root conftest
 
 import asyncio
 import os
+from urllib.parse import urlsplit
 
 import pytest
+import redis
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -25,6 +29,7 @@ IN_MEMORY_FEATURES = tuple(feature for feature in FEATURES if feature is not DAT
 STORES = ("memory", "sqlite", "postgresql")
 
 POSTGRESQL_URL = os.environ.get("TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 # A database per xdist worker: two workers never empty each other's tables mid-test.
 _prepared: dict[str, str] = {}
@@ -34,12 +39,9 @@ def postgresql_url(worker: str) -> str:
     """An empty PostgreSQL database for this worker, or a skip (an error under CI=true)."""
     url = POSTGRESQL_URL
     if not url.startswith(("postgres://", "postgresql")):
-        reason = (
+        _skip_or_fail(
             "PostgreSQL tests need TEST_DATABASE_URL=postgresql+asyncpg://user:password@host/db"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true, but no PostgreSQL: {reason}")
-        pytest.skip(reason)
     if worker not in _prepared:
         _prepared[worker] = asyncio.run(_worker_database(async_url(url), worker))
     asyncio.run(_empty_tables(_prepared[worker]))
@@ -69,6 +71,27 @@ async def _empty_tables(url: str) -> None:
     async with engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     await engine.dispose()
+
+
+def _skip_or_fail(reason: str) -> None:
+    """Skip a test whose server is missing; under CI=true, where it must be there, fail it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true, but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """An empty Redis database of this xdist worker's own, or a skip (an error under CI=true)."""
+    if not REDIS_URL.startswith(("redis://", "rediss://")):
+        _skip_or_fail("Redis tests need TEST_REDIS_URL=redis://host:6379")
+    # Redis numbers its databases 0 to 15: the main process takes 0, worker gwN takes N + 1.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    index = int(worker.removeprefix("gw")) + 1 if worker.startswith("gw") else 0
+    url = urlsplit(REDIS_URL)._replace(path=f"/{index}").geturl()
+    with redis.Redis.from_url(url) as client:
+        client.flushdb()
+    return url
 
 
 @pytest.fixture(params=STORES)
