@@ -30,6 +30,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "07": (taskboard_features.DATABASE, taskboard_features.USER_DIRECTORY),
     "08": (taskboard_features.SECURITY,),
     "09": (taskboard_features.MIDDLEWARE,),
+    "11": (taskboard_features.GRAPHQL,),
 }
 
 

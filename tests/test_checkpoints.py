@@ -43,6 +43,8 @@ OPERATIONS_ADDED_BY = {
     "07": {"GET /users", "POST /users/batch", "DELETE /users/{user_id}"},
     "08": {"POST /auth/token", "GET /auth/me"},
     "09": set(),
+    # GraphQL's POST /graphql is described by its own schema, not by OpenAPI.
+    "11": set(),
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
 DESCRIBED_FROM = "03"

@@ -15,7 +15,7 @@ from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from starlette.requests import HTTPConnection
 
 from taskboard.core.config import Settings
-from taskboard.core.security import SCOPES, InvalidToken, read_access_token
+from taskboard.core.security import SCOPES, InvalidToken, TokenClaims, read_access_token
 from taskboard.models import UserInDB
 from taskboard.store import Store, UserNotFound
 
@@ -93,6 +93,24 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", scopes=SCOPES)
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
+async def user_of_token(
+    connection: HTTPConnection, token: str, settings: Settings
+) -> tuple[UserInDB, TokenClaims]:
+    """The user a token was issued to, and what it allows: the one place a token is checked.
+
+    InvalidToken, saying why, for a token that is malformed, tampered with or expired, or whose
+    user no longer exists. The user is looked up in the app's own store, not through
+    `StoreDep`: the request's store is made once the user is known, and sees only their tasks.
+    """
+    claims = read_access_token(token, settings)
+    try:
+        async with connection.app.state.store.transaction() as store:
+            user = await store.get_user(claims.user_id)
+    except UserNotFound:
+        raise InvalidToken("The token's user no longer exists") from None
+    return user, claims
+
+
 async def get_current_user(
     request: Request, security_scopes: SecurityScopes, token: TokenDep, settings: SettingsDep
 ) -> UserInDB:
@@ -106,18 +124,10 @@ async def get_current_user(
     if security_scopes.scopes:
         challenge += f' scope="{security_scopes.scope_str}"'
     try:
-        claims = read_access_token(token, settings)
-        async with request.app.state.store.transaction() as store:
-            user = await store.get_user(claims.user_id)
+        user, claims = await user_of_token(request, token, settings)
     except InvalidToken as error:
         raise HTTPException(
             401, str(error), headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'}
-        ) from None
-    except UserNotFound:
-        raise HTTPException(
-            401,
-            "The token's user no longer exists",
-            headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'},
         ) from None
     missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
     if missing:
