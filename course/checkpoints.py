@@ -31,6 +31,7 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "08": (taskboard_features.SECURITY,),
     "09": (taskboard_features.MIDDLEWARE,),
     "11": (taskboard_features.GRAPHQL,),
+    "15": (taskboard_features.DEPLOYMENT,),
 }
 
 

@@ -131,6 +131,12 @@ class Store:
         view._owner = owner
         yield view
 
+    async def ping(self) -> None:
+        """Whether the store can serve requests (lesson 15's readiness check): memory always can.
+
+        The database store's `ping` runs `SELECT 1`, and raises when the database does not answer.
+        """
+
     def _mine(self, task_id: int) -> bool:
         return self._owner is None or self._task_owners.get(task_id) == self._owner
 

@@ -450,3 +450,50 @@ def test_a_coroutine_dropped_unawaited_is_named_and_python_does_not_warn() -> No
         gc.collect()
     assert exc.problem == "your function called Store.delete() without `await`, so it never ran."
     assert exc.hint == course.checks.AWAIT_IT
+
+
+# --- checks of an answer that is no app (check_answer) ------------------------------------------
+
+
+def test_a_check_of_an_answer_prints_records_and_reports_like_any_check(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorded: list[tuple[str, str, bool]] = []
+    monkeypatch.setattr(
+        course.checks,
+        "record",
+        lambda lesson, task, passed: recorded.append((lesson, task, passed)),
+    )
+
+    @course.checks.check_answer("Task 9", "the answer is 42.")
+    def answer_is_42(task: str, answer: object) -> None:
+        if answer != 42:
+            raise CheckFailed(task, f"the answer is {answer!r}.", hint="Think again.")
+
+    answer_is_42(42)
+    assert capsys.readouterr().out == "✔ Task 9 passed: the answer is 42.\n"
+    assert failure(answer_is_42, 41).hint == "Think again."
+    assert answer_is_42.judges_app is False  # type: ignore[attr-defined]
+    assert (answer_is_42.task, answer_is_42.success) == ("Task 9", "the answer is 42.")  # type: ignore[attr-defined]
+    assert [passed for _, _, passed in recorded] == [True, False]
+    assert lesson01.health.judges_app is True  # type: ignore[attr-defined]
+
+
+def test_an_answer_that_raises_gets_a_short_report_not_a_traceback() -> None:
+    @course.checks.check_answer("Task 9", "the function answers.")
+    def calls_it(task: str, answer: object) -> None:
+        answer()  # type: ignore[operator]
+
+    def broken() -> None:
+        raise KeyError
+
+    def stub() -> None:
+        raise NotImplementedError  # what an exercise's unwritten function raises
+
+    exc = failure(calls_it, broken)
+    assert exc.problem == "your answer raised KeyError while the check used it."
+    assert exc.got == "KeyError"
+    assert exc.hint.startswith("Run your code yourself")
+    exc = failure(calls_it, stub)
+    assert exc.problem == "your answer is not written yet: it raised NotImplementedError."
+    assert exc.hint.startswith("Write your code where it says `# YOUR CODE HERE`")

@@ -11,7 +11,10 @@ from packaging.utils import canonicalize_name
 
 from tests.conftest import ROOT
 
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9_.\-]+)(\[[a-z0-9,\-]+\])?==(?P<version>[^\s;]+)$")
+# An exact pin, with an environment marker where a package has no wheel for some platform.
+PIN = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.\-]+)(\[[a-z0-9,\-]+\])?==(?P<version>[^\s;]+)(\s*;\s*\S.*)?$"
+)
 LOCKED = re.compile(
     r"^(?P<name>[A-Za-z0-9_.\-]+)==(?P<version>\S+)(?: ; (?P<marker>[^\\]+?))?"
     r"(?P<hashes>(?: --hash=sha256:[0-9a-f]{64})+)$"

@@ -39,7 +39,15 @@ from starlette.types import Receive, Scope, Send
 from course.login import TOKEN_PATH, has_login, log_in_anyone
 from course.progress import record
 
-__all__ = ["REQUEST_TIMEOUT", "CheckFailed", "IfRaises", "Probe", "check", "checks_of"]
+__all__ = [
+    "REQUEST_TIMEOUT",
+    "CheckFailed",
+    "IfRaises",
+    "Probe",
+    "check",
+    "check_answer",
+    "checks_of",
+]
 
 # Seconds one request may take before the check gives up on it. Generous, because argon2 takes
 # about 0.3 s per password and Binder machines are slow; tests lower it.
@@ -809,6 +817,59 @@ def check(
         checker.task = task  # type: ignore[attr-defined]  # marks it as a check, for listings
         checker.success = success  # type: ignore[attr-defined]
         checker.settings = settings or {}  # type: ignore[attr-defined]
+        checker.judges_app = True  # type: ignore[attr-defined]
+        return checker
+
+    return decorate
+
+
+def check_answer(
+    task: str, success: str
+) -> Callable[[Callable[[str, Any], None]], Callable[[Any], None]]:
+    """Like `check`, for a task whose answer is not an app: a manifest, a class, a function.
+
+    `def body(task, answer): ...` judges the answer and raises `CheckFailed(task, ...)` when it
+    falls short. As with `check`, `checker(answer)` prints `success` or raises, and either
+    verdict is recorded for `course.progress()`. An exception the body lets through (one the
+    learner's code raised where the check did not expect it) becomes a short report too.
+
+    Such a checker has `judges_app = False`: the catch-up tests give apps only to the others.
+    """
+
+    def decorate(body: Callable[[str, Any], None]) -> Callable[[Any], None]:
+        lesson = _lesson_of(body)
+
+        @functools.wraps(body)
+        def checker(answer: Any) -> None:
+            try:
+                try:
+                    body(task, answer)
+                except CheckFailed:
+                    raise
+                except NotImplementedError:
+                    raise CheckFailed(
+                        task,
+                        "your answer is not written yet: it raised NotImplementedError.",
+                        hint="Write your code where it says `# YOUR CODE HERE`, run its cell "
+                        "again, then this check.",
+                    ) from None
+                except Exception as exc:
+                    raise CheckFailed(
+                        task,
+                        f"your answer raised {type(exc).__name__} while the check used it.",
+                        got=f"{type(exc).__name__}: {_first_line(exc)}".strip(" :")[:200],
+                        hint="Run your code yourself on the same input to see the full traceback.",
+                    ) from None
+            except CheckFailed:
+                record(lesson, task, passed=False)
+                raise
+            record(lesson, task, passed=True)
+            print(f"✔ {task} passed: {success}")
+
+        checker.task = task  # type: ignore[attr-defined]
+        checker.success = success  # type: ignore[attr-defined]
+        checker.settings = {}  # type: ignore[attr-defined]
+        checker.judges_app = False  # type: ignore[attr-defined]
         return checker
 
     return decorate

@@ -49,7 +49,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 # and monitors poll, and the docs pages (the schema they load, /openapi.json, is no route of
 # ours, so no dependency guards it). Taskboard's routers carry their prefixes themselves, so a
 # route's path is the full path.
-PUBLIC_PATHS = frozenset({"/health", "/status", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_PATHS = frozenset(
+    {"/health", "/status", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
 
 # RFC 9110: a 401 names the scheme to use. API keys have no standard one; FastAPI's own
 # APIKeyHeader says `APIKey`, and so does Taskboard.

@@ -6,6 +6,7 @@ template) and whatever else it needs. `create_app` uses them all; a deployment m
 
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
+from starlette.middleware import Middleware
 
 from taskboard.api.deps import (
     CAN_READ_TASKS,
@@ -30,6 +31,7 @@ from taskboard.api.routes import (
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.core.http import http_client_lifespan
+from taskboard.core.logs import AccessLogMiddleware
 from taskboard.core.middleware import middleware_stack, server_error_handler
 from taskboard.db.lifespan import database_lifespan, database_store
 from taskboard.errors import (
@@ -197,6 +199,14 @@ MIDDLEWARE = Feature(
 # query, and tasks created or changed, on the same store, models and tokens as the REST routes.
 # It is not in /openapi.json; its own schema describes it (taskboard/graphql/schema.py).
 GRAPHQL = Feature(name="graphql", routers=(graphql_router,))
+# Serving for real (lesson 15): GET /ready, which answers 503 while the database does not
+# answer, so a load balancer or Kubernetes sends no requests here meanwhile; and one log line per
+# request with its request id, which deploy/logging.json writes as JSON.
+DEPLOYMENT = Feature(
+    name="deployment",
+    routers=(health.readiness_router,),
+    middleware=(Middleware(AccessLogMiddleware),),
+)
 
 FEATURES: tuple[Feature, ...] = (
     BOARD,
@@ -217,4 +227,5 @@ FEATURES: tuple[Feature, ...] = (
     SECURITY,
     MIDDLEWARE,
     GRAPHQL,
+    DEPLOYMENT,
 )

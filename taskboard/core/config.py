@@ -4,12 +4,18 @@
 it needs (`create_app(Settings(demo_data=False))`) and no global has to be patched or cleared.
 """
 
+import os
 import re
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 # The key that signs login tokens (lesson 08) on a laptop. Loudly named, and refused anywhere but
 # `environment="local"`. Never a random key per process: tokens would die with the process, and
@@ -24,8 +30,9 @@ class Settings(BaseSettings):
     """Everything that changes between a laptop, CI and production, read from the environment.
 
     Each field can be set with a `TASKBOARD_`-prefixed variable, e.g. `TASKBOARD_DEMO_DATA=false`,
-    or a line in a `.env` file in the working directory. Priority, highest first: arguments to
-    `Settings(...)`, environment variables, the `.env` file, the defaults below.
+    or a line in a `.env` file in the working directory, or a file in the folder that
+    TASKBOARD_SECRETS_DIR names (lesson 15). Priority, highest first: arguments to
+    `Settings(...)`, environment variables, the `.env` file, secret files, the defaults below.
     """
 
     # hide_input_in_errors: a malformed value is named in the error but never repeated, since it
@@ -160,6 +167,29 @@ class Settings(BaseSettings):
         return self
 
     # --- end of lesson 09 -------------------------------------------------------------------------
+
+    # --- Lesson 15: secrets in files ----------------------------------------------------------
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Read settings from files too, in the folder that TASKBOARD_SECRETS_DIR names.
+
+        Docker's secrets and Kubernetes' secret volumes are folders with one file per secret,
+        named like its variable (`TASKBOARD_SECRET_KEY`, `DATABASE_URL`; case is ignored), which
+        holds the value. A file keeps a secret out of the environment, which every child process
+        inherits and `docker inspect` shows. Priority, highest first: arguments, environment
+        variables, the `.env` file, secret files, the defaults.
+        """
+        secrets_dir = os.environ.get("TASKBOARD_SECRETS_DIR")
+        if secrets_dir:
+            file_secret_settings = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir)
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @model_validator(mode="after")
     def _no_development_defaults_outside_local(self) -> Self:

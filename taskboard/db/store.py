@@ -185,6 +185,16 @@ class DatabaseStore:
                 assert store._session is not None
                 yield store._session
 
+    async def ping(self) -> None:
+        """Run `SELECT 1`: raises if the database cannot be reached or does not answer.
+
+        The readiness check (lesson 15) calls it. It takes its turn on SQLite in memory like any
+        request: the one connection returned to the pool is rolled back, which would undo the
+        transaction another request has open on it.
+        """
+        async with self._turn(), self.engine.connect() as connection:
+            await connection.execute(select(1))
+
     async def create_schema(self) -> None:
         """Create the tables if they are missing, and seed the demo tasks into an empty board.
 

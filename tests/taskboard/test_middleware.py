@@ -467,7 +467,11 @@ def test_the_middleware_order() -> None:
     assert names[0] == "ServerErrorMiddleware"
     start = names.index(ours[0])
     assert names[start : start + len(ours)] == ours
-    assert names[start + len(ours)] == "ExceptionMiddleware"
+    # Then lesson 15's access log, innermost of Taskboard's middleware.
+    assert names[start + len(ours) : start + len(ours) + 2] == [
+        "AccessLogMiddleware",
+        "ExceptionMiddleware",
+    ]
     # Unconfigured, the host check and CORS are left out rather than doing nothing.
     assert [name for name in layers(build()) if name in ours] == [
         "RequestIdMiddleware",

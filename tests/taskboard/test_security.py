@@ -23,6 +23,7 @@ PASSWORD = "correct horse battery staple"
 PUBLIC = {
     "GET /health",
     "GET /status",
+    "GET /ready",
     "POST /users",
     "GET /users",
     "GET /users/{user_id}",
