@@ -53,15 +53,22 @@ def create_app(settings: Settings | None = None, features: Sequence[Feature] = F
     app.state.settings = settings
     # What later features add to earlier features' routers, by router.
     added: dict[int, list[Depends]] = {}
+    documented: dict[int, dict[int | str, dict[str, Any]]] = {}
     for feature in features:
         for router, dependencies in feature.router_dependencies:
             added.setdefault(id(router), []).extend(dependencies)
+        for router, responses in feature.router_responses:
+            documented.setdefault(id(router), {}).update(responses)
     for feature in features:
         if feature.services is not None:
             for name, service in feature.services(settings).items():
                 setattr(app.state, name, service)
         for router in feature.routers:
-            app.include_router(router, dependencies=added.get(id(router), ()))
+            app.include_router(
+                router,
+                dependencies=added.get(id(router), ()),
+                responses=documented.get(id(router)),
+            )
     return app
 
 

@@ -45,6 +45,7 @@ OPERATIONS_ADDED_BY = {
     "09": set(),
     # GraphQL's POST /graphql is described by its own schema, not by OpenAPI.
     "11": set(),
+    "13": set(),
     "15": {"GET /ready"},
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
@@ -67,16 +68,16 @@ def _earlier(lesson: str) -> list[str]:
 
 
 def _app_checks(lesson: str) -> list[Callable[[object], None]]:
-    """Lesson `lesson`'s checks that judge an app; the others (`check_answer`) judge a manifest,
-    a class or a function, and their own tests cover them."""
+    """Lesson `lesson`'s checks that judge an app. The others judge a learner's tests (lesson 13,
+    `check_tests`) or an answer that is no app (lesson 15, `check_answer`: a manifest, a class, a
+    function), whatever the checkpoint: their own tests cover them."""
     return [checker for checker in checks_of(lesson) if checker.judges_app]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
 def test_checkpoint_passes_its_lesson_checks(lesson: str) -> None:
-    checkers = _app_checks(lesson)
-    assert checkers, f"lesson {lesson} has no checks of its app"
-    for checker in checkers:
+    assert checks_of(lesson), f"lesson {lesson} has no checks"
+    for checker in _app_checks(lesson):
         checker(_app_for(checker, lesson))
 
 

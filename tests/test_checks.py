@@ -16,6 +16,7 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 import course.checks
@@ -497,3 +498,119 @@ def test_an_answer_that_raises_gets_a_short_report_not_a_traceback() -> None:
     exc = failure(calls_it, stub)
     assert exc.problem == "your answer is not written yet: it raised NotImplementedError."
     assert exc.hint.startswith("Write your code where it says `# YOUR CODE HERE`")
+
+
+# --- Checks that judge a learner's test function (lesson 13) ------------------------------------
+
+
+def _ping_app() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"ping": "pong"}
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise ZeroDivisionError("division by zero")
+
+    return app
+
+
+def learner_pings(client: TestClient) -> None:
+    print("the check hides what a test prints")
+    assert client.get("/ping").json() == {"ping": "pong"}
+
+
+def learner_expects_too_much(client: TestClient) -> None:
+    response = client.get("/ping")
+    assert response.status_code == 201, "not created"
+
+
+def learner_hits_a_bug(client: TestClient) -> None:
+    client.get("/boom")
+
+
+def test_a_passing_test_passes_quietly_and_counts_its_requests(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run = course.checks.run_test(learner_pings, _ping_app())
+    assert (run.passed, run.failure, run.requests) == (True, None, 1)
+    assert capsys.readouterr().out == ""
+
+
+def test_a_failing_assert_is_named_by_its_line_with_its_message() -> None:
+    run = course.checks.run_test(learner_expects_too_much, _ping_app())
+    assert run.failure == '`assert response.status_code == 201, "not created"` failed: not created'
+
+
+def test_an_exception_the_app_raised_fails_the_test_and_says_where() -> None:
+    run = course.checks.run_test(learner_hits_a_bug, _ping_app())
+    assert run.failure == 'ZeroDivisionError: division by zero, at `client.get("/boom")`'
+
+
+def test_the_lifespan_runs_around_the_test() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        events.append("start")
+        yield
+        events.append("stop")
+
+    def learner_sees_it_started(client: TestClient) -> None:
+        assert events == ["start"]
+
+    assert course.checks.run_test(learner_sees_it_started, FastAPI(lifespan=lifespan)).passed
+    assert events == ["start", "stop"]
+
+
+def test_a_test_that_never_ends_is_given_up() -> None:
+    def learner_waits(client: TestClient) -> None:
+        threading.Event().wait(5)
+
+    run = course.checks.run_test(learner_waits, _ping_app(), timeout=0.2)
+    assert run.failure == "it did not finish within 0.2 seconds"
+
+
+def test_a_coroutine_returned_by_a_test_is_no_pass() -> None:
+    async def later(client: TestClient) -> None:
+        raise AssertionError
+
+    run = course.checks.run_test(lambda client: later(client), _ping_app())
+    assert run.failure == "it is an `async def` function: calling it ran nothing"
+
+
+def test_a_check_of_tests_records_its_verdict_and_refuses_what_is_not_a_test(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def learner_returns(client: TestClient) -> None:
+        pass
+
+    module = ModuleType("course.checks.lesson99")
+    sys.modules[module.__name__] = module
+    try:
+
+        def body(test: object) -> None:
+            if not course.checks.run_test(test, _ping_app()).passed:  # type: ignore[arg-type]
+                raise CheckFailed("Task 1", "it failed.")
+
+        body.__module__ = module.__name__
+        checker = course.checks.check_tests("Task 1", "it passes.")(body)
+        assert (checker.task, checker.success) == ("Task 1", "it passes.")  # type: ignore[attr-defined]
+        assert checker.judges_app is False  # type: ignore[attr-defined]
+        checker(learner_returns)
+        assert capsys.readouterr().out == "✔ Task 1 passed: it passes.\n"
+        for wrong, problem in (
+            (_ping_app(), "expected your test function, got FastAPI."),
+            (42, "expected your test function, got int."),
+        ):
+            assert failure(checker, wrong).problem == problem
+    finally:
+        del sys.modules[module.__name__]
+
+
+def test_every_check_says_what_it_judges() -> None:
+    for module in pkgutil.iter_modules(course.checks.__path__):
+        for checker in checks_of(module.name.removeprefix("lesson")):
+            assert isinstance(checker.judges_app, bool), checker.__name__  # type: ignore[attr-defined]

@@ -15,14 +15,16 @@ import functools
 import gc
 import importlib
 import inspect
+import io
 import json
+import linecache
 import re
 import sys
 import textwrap
 import threading
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, TypeVar
@@ -44,9 +46,12 @@ __all__ = [
     "CheckFailed",
     "IfRaises",
     "Probe",
+    "TestRun",
     "check",
     "check_answer",
+    "check_tests",
     "checks_of",
+    "run_test",
 ]
 
 # Seconds one request may take before the check gives up on it. Generous, because argon2 takes
@@ -918,6 +923,155 @@ def _run(task: str, probe: Probe, body: Callable[[Probe], None]) -> list[str]:
     if outdated:
         raise outdated
     return left
+
+
+# --- Checks that judge a learner's test function (lesson 13) ------------------------------------
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What one run of a learner's test function against an app did."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    # None when the test passed; else one line: what it raised, and at which line of the test.
+    failure: str | None
+    # The requests it sent through the client it was given.
+    requests: int
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+class _CountingClient(TestClient):
+    """TestClient that counts the requests sent through it: a test may ignore the one it gets."""
+
+    __test__ = False
+
+    sent = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        self.sent += 1
+        return super().request(*args, **kwargs)
+
+
+def _failing_line(exc: BaseException, code: Any) -> str | None:
+    """The source of the line of the test function itself where `exc` went through."""
+    where = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            where = tb.tb_lineno
+        tb = tb.tb_next
+    if where is None:
+        return None
+    return linecache.getline(code.co_filename, where).strip() or f"line {where}"
+
+
+def _test_failure(exc: BaseException, code: Any) -> str:
+    """One line for a failed test, as pytest would sum it up: the assert or the exception."""
+    message = _first_line(exc)[:200]
+    line = _failing_line(exc, code)
+    if isinstance(exc, AssertionError) and line and line.startswith("assert"):
+        return f"`{line}` failed" + (f": {message}" if message else "")
+    failed = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return failed + (f", at `{line}`" if line else "")
+
+
+def run_test(
+    test: Callable[[TestClient], object], app: Any, timeout: float | None = None
+) -> TestRun:
+    """Run a learner's test function against `app`, as pytest runs a test with a client fixture.
+
+    The test gets `with TestClient(app) as client` (the app's lifespan runs) and passes if it
+    returns. Whatever it raises is a failure: an assert that fails, or an exception the app
+    raised while answering (TestClient passes them on, as pytest shows them). What it prints is
+    not shown. A test that does not finish within `timeout` seconds fails too.
+    """
+    limit = REQUEST_TIMEOUT if timeout is None else timeout
+    code = getattr(test, "__code__", None)
+
+    def run() -> TestRun:
+        with _CountingClient(app) as client, redirect_stdout(io.StringIO()):
+            try:
+                returned = test(client)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # pytest.fail() and sys.exit() fail a test too
+                return TestRun(_test_failure(exc, code), client.sent)
+            if inspect.iscoroutine(returned):
+                returned.close()  # it never ran; closed, Python does not warn about it
+                return TestRun("it is an `async def` function: calling it ran nothing", 0)
+            return TestRun(None, client.sent)
+
+    try:
+        return _bounded(run, limit)
+    except _NoAnswer:
+        return TestRun(f"it did not finish within {limit:g} seconds", 0)
+
+
+def _not_a_test(task: str, test: object) -> CheckFailed | None:
+    """A report when `test` is not a function that takes the client, as `def test_x(client)`."""
+    if isinstance(test, (Starlette, APIRouter)) or not callable(test):
+        return CheckFailed(
+            task,
+            f"expected your test function, got {type(test).__name__}.",
+            hint="Pass the test function itself, without calling it: `check.task(test_name)`.",
+        )
+    if inspect.iscoroutinefunction(test):
+        return CheckFailed(
+            task,
+            "your test is an `async def` function.",
+            hint="Write it with `def`: TestClient sends each request and waits for the answer, "
+            "so a test that uses it needs no `await`.",
+        )
+    try:
+        inspect.signature(test).bind(object())
+    except TypeError:
+        return CheckFailed(
+            task,
+            "your test function does not take exactly one argument, the client.",
+            hint="Declare it as `def test_...(client):` and send every request with `client`.",
+        )
+    except ValueError:  # a builtin without a signature: let the run say what it does
+        pass
+    return None
+
+
+def check_tests(
+    task: str, success: str
+) -> Callable[[Callable[[Any], None]], Callable[[object], None]]:
+    """Like `check`, for a check that judges a learner's test function instead of an app.
+
+    `def body(test): ...` runs the test (`run_test`) and raises CheckFailed for a verdict against
+    it; the checker refuses what is not a test function first, records either verdict for
+    `course.progress()` and prints `success`.
+    """
+
+    def decorate(body: Callable[[Any], None]) -> Callable[[object], None]:
+        lesson = _lesson_of(body)
+
+        @functools.wraps(body)
+        def checker(test: object) -> None:
+            try:
+                problem = _not_a_test(task, test)
+                if problem:
+                    raise problem
+                body(test)
+            except CheckFailed:
+                record(lesson, task, passed=False)
+                raise
+            record(lesson, task, passed=True)
+            print(f"✔ {task} passed: {success}")
+
+        checker.task = task  # type: ignore[attr-defined]
+        checker.success = success  # type: ignore[attr-defined]
+        checker.settings = {}  # type: ignore[attr-defined]
+        checker.judges_app = False  # type: ignore[attr-defined]
+        return checker
+
+    return decorate
 
 
 def checks_of(lesson: str) -> tuple[Callable[[object], None], ...]:

@@ -7,7 +7,7 @@ of that request ask for it. A test replaces one through `app.dependency_override
 
 import secrets
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx2
 from fastapi import Depends, Header, HTTPException, Request, Security
@@ -16,7 +16,7 @@ from starlette.requests import HTTPConnection
 
 from taskboard.core.config import Settings
 from taskboard.core.security import SCOPES, InvalidToken, TokenClaims, read_access_token
-from taskboard.models import UserInDB
+from taskboard.models import ErrorMessage, UserInDB
 from taskboard.store import Store, UserNotFound
 
 
@@ -148,3 +148,15 @@ CurrentUser = Annotated[UserInDB, Depends(get_current_user)]
 CAN_READ_TASKS = Security(get_current_user, scopes=["tasks:read"])
 CAN_WRITE_TASKS = Security(get_current_user, scopes=["tasks:write"])
 SIGNED_IN = Depends(get_current_user)
+
+# What those guards answer, for the documentation of every route they guard: FastAPI lists a
+# route's own answers, not its dependencies'. Lesson 13's fuzzing found them missing.
+NOT_SIGNED_IN: dict[int | str, dict[str, Any]] = {
+    401: {
+        "model": ErrorMessage,
+        "description": "No token, or one that is malformed, expired, or whose user is gone.",
+    }
+}
+SCOPE_MISSING: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorMessage, "description": "The token does not allow what this route needs."}
+}

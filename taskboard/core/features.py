@@ -7,7 +7,8 @@ bring any of:
 - dependencies that every route of the app runs (FastAPI's global dependencies);
 - dependencies for the routes of given routers, its own or an earlier feature's, added where the
   app includes them (`include_router(router, dependencies=...)`), so the router itself, and
-  every other app built from it, is left as it was (lesson 08 guards routes this way);
+  every other app built from it, is left as it was (lesson 08 guards routes this way), and the
+  answers those dependencies may give, documented on the same routes (`responses=...`);
 - middleware, outermost first: a fixed list, or one built per app from its settings (the CORS
   origins and trusted hosts of lesson 09);
 - exception handlers, turning an exception raised anywhere into an HTTP answer;
@@ -42,6 +43,10 @@ class Feature:
     # (router, dependencies) pairs: the dependencies that router's routes get in an app built
     # with this feature. Pairs, not a dict: a router is no dict key (it is not hashable).
     router_dependencies: Sequence[tuple[APIRouter, Sequence[Depends]]] = ()
+    # (router, responses) pairs: what that router's routes may now answer, for /openapi.json, as
+    # in `include_router(router, responses=...)`. A guard's 401 belongs in the schema too: a
+    # client, and a fuzzer checking the schema (lesson 13), must know every status it can get.
+    router_responses: Sequence[tuple[APIRouter, Mapping[int | str, dict[str, Any]]]] = ()
     # Outermost first. A function of the settings when the middleware depends on them.
     middleware: Sequence[Middleware] | Callable[[Settings], Sequence[Middleware]] = ()
     exception_handlers: Mapping[int | type[Exception], ExceptionHandler] = field(

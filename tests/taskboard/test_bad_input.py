@@ -54,6 +54,40 @@ def test_a_body_that_is_not_json_is_a_422(client: TestClient, url: str) -> None:
     assert response.json()["detail"][0]["type"] == "json_invalid"
 
 
+@pytest.mark.parametrize("path", ["/tasks", "/users", "/users/batch", "/tasks/{task_id}/comments"])
+def test_a_json_body_that_is_not_utf8_is_a_documented_400(client: TestClient, path: str) -> None:
+    # Found by lesson 13's fuzzing: FastAPI answers 400 before the route runs, and the schema
+    # did not list it.
+    latin1 = b'{"title": "\xe9t\xe9"}'
+    url = path.format(task_id=1)
+    response = client.post(url, content=latin1, headers={"content-type": "application/json"})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"detail": "There was an error parsing the body"},
+    )
+    assert "400" in client.app.openapi()["paths"][path]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allow"),
+    [
+        ("PUT", "/tasks", "GET, POST"),
+        ("OPTIONS", "/tasks/1", "GET, PATCH, DELETE"),
+        ("PUT", "/tasks/search", "GET"),
+        ("PUT", "/users/batch", "POST"),
+        ("PUT", "/users/7", "GET, DELETE"),
+    ],
+)
+def test_a_405_names_every_method_of_the_path(
+    client: TestClient, method: str, url: str, allow: str
+) -> None:
+    # Found by lesson 13's fuzzing: Starlette named only the methods of the first route that
+    # matched the path (`Allow: GET` for /tasks, whose POST is another route).
+    response = client.request(method, url)
+    assert (response.status_code, response.json()) == (405, {"detail": "Method Not Allowed"})
+    assert response.headers["allow"] == allow
+
+
 def test_an_upload_past_the_limit_is_a_413_and_stores_nothing(client: TestClient) -> None:
     limit = client.app.state.settings.max_file_bytes
     too_big = {"file": ("big.bin", b"x" * (limit + 1), "application/octet-stream")}

@@ -13,6 +13,7 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskboard.api.main import BOARD, EDITING
+from taskboard.api.routes import tasks
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.errors import conflict_handler
@@ -120,6 +121,28 @@ def test_a_feature_changes_what_existing_routes_do(settings: Settings) -> None:
         }
     assert isinstance(after.state.store, FrozenStore)
     assert not isinstance(before.state.store, FrozenStore)
+
+
+def test_a_feature_guards_and_documents_an_earlier_features_router(settings: Settings) -> None:
+    teapot = {418: {"description": "The board is a teapot today."}}
+
+    def brew() -> None:
+        raise HTTPException(418, "I'm a teapot")
+
+    TEAPOT = Feature(
+        name="teapot",
+        router_dependencies=((tasks.router, [Depends(brew)]),),
+        router_responses=((tasks.router, teapot),),
+    )
+    app = create_app(settings, [BOARD, TEAPOT])
+    with TestClient(app) as client:
+        assert client.get("/tasks").status_code == 418
+        assert client.get("/health").status_code == 200  # another router of the board
+    assert "418" in app.openapi()["paths"]["/tasks"]["get"]["responses"]
+    # The router itself is left as it was: an app without the feature neither answers nor lists it.
+    plain = create_app(settings, [BOARD])
+    assert "418" not in plain.openapi()["paths"]["/tasks"]["get"]["responses"]
+    assert tasks.router.responses == {}
 
 
 def test_lifespans_start_in_order_and_stop_in_reverse(settings: Settings) -> None:

@@ -181,6 +181,20 @@ def test_every_route_but_the_public_ones_wants_a_token(app: FastAPI, anonymous: 
         assert response.status_code == 401, (method, path, response.text)
 
 
+def test_every_guarded_route_documents_its_401_and_a_scoped_one_its_403(app: FastAPI) -> None:
+    # Found by lesson 13's fuzzing: FastAPI documents a route's own answers, not its guard's.
+    paths = app.openapi()["paths"]
+    guarded = [op for op in _operations(app) if f"{op[0]} {op[1]}" not in PUBLIC]
+    for method, path in guarded:
+        operation = paths[path][method.lower()]
+        assert "401" in operation["responses"], (method, path)
+        scoped = any(
+            requirement.get("OAuth2PasswordBearer") for requirement in operation["security"]
+        )
+        assert ("403" in operation["responses"]) >= scoped, (method, path)
+    assert "403" in paths["/users/{user_id}"]["delete"]["responses"]  # not your account
+
+
 # Scopes --------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.security import OAuth2PasswordRequestForm
 from starlette.concurrency import run_in_threadpool
 
-from taskboard.api.deps import CurrentUser, SettingsDep, StoreDep
+from taskboard.api.deps import NOT_SIGNED_IN, CurrentUser, SettingsDep, StoreDep
 from taskboard.core.config import Settings
 from taskboard.core.security import SCOPES, create_access_token, verify_no_password, verify_password
 from taskboard.demo import DEMO_PASSWORD, DEMO_USERNAME
@@ -41,7 +41,12 @@ async def _demo_account(store: Store, settings: Settings, username: str) -> User
     "/token",
     summary="Log in",
     response_description="A bearer token for the `Authorization` header.",
-    responses={400: {"model": ErrorMessage, "description": "Wrong credentials or scope."}},
+    responses={
+        400: {
+            "model": ErrorMessage,
+            "description": "Wrong credentials or scope, or a body that is not a form.",
+        }
+    },
 )
 async def log_in(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -74,7 +79,7 @@ async def log_in(
     )
 
 
-@router.get("/me", summary="Who am I")
+@router.get("/me", summary="Who am I", responses=NOT_SIGNED_IN)
 async def read_me(user: CurrentUser) -> UserPublic:
     """The user the token belongs to."""
     return user

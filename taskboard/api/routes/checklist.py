@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 
 from taskboard.api.deps import StoreDep
+from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
 from taskboard.models import ChecklistItem, ErrorMessage, TaskPublic
 
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
     response_description="The task, with the new item at the end of its checklist.",
     responses={
         **TASK_NOT_FOUND,
+        **UNREADABLE_BODY,
         409: {"model": ErrorMessage, "description": "The checklist is full."},
     },
 )

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from taskboard.api.deps import StoreDep
+from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
 from taskboard.models import CommentCreate, CommentPublic
 
@@ -13,7 +14,7 @@ write_router = APIRouter(
 )
 
 
-@write_router.post("", status_code=201, summary="Comment on a task")
+@write_router.post("", status_code=201, summary="Comment on a task", responses=UNREADABLE_BODY)
 async def add_comment(store: StoreDep, task_id: TaskId, comment_in: CommentCreate) -> CommentPublic:
     """Add a note or a question to a task, with optional links attached."""
     return await store.add_comment(task_id, comment_in)

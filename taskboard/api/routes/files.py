@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Path, Response, UploadFile
 
 from taskboard.api.deps import SettingsDep, StoreDep
+from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
 from taskboard.models import ErrorMessage, TaskFilePublic
 
@@ -60,7 +61,7 @@ async def read_at_most(file: UploadFile, limit: int) -> bytes:
     status_code=201,
     summary="Attach a file to a task",
     max_body_size=MAX_UPLOAD_BODY,
-    responses=TASK_NOT_FOUND | TOO_LARGE,
+    responses=TASK_NOT_FOUND | TOO_LARGE | UNREADABLE_BODY,
 )
 async def upload_task_file(
     store: StoreDep, settings: SettingsDep, task_id: TaskId, file: UploadFile

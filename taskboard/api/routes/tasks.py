@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 
 from taskboard.api.deps import StoreDep
+from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.models import ErrorMessage, TaskCreate, TaskFilters, TaskPublic, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -59,7 +60,11 @@ async def list_tasks(store: StoreDep, filters: Annotated[TaskFilters, Query()]) 
 
 
 @write_router.post(
-    "", status_code=201, summary="Create a task", response_description="The new task."
+    "",
+    status_code=201,
+    summary="Create a task",
+    response_description="The new task.",
+    responses=UNREADABLE_BODY,
 )
 async def create_task(
     store: StoreDep, task_in: Annotated[TaskCreate, Body(openapi_examples=CREATE_EXAMPLES)]
@@ -81,7 +86,9 @@ async def read_task(store: StoreDep, task_id: TaskId) -> TaskPublic:
     return await store.get(task_id)
 
 
-@write_router.patch("/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND)
+@write_router.patch(
+    "/{task_id}", summary="Change a task", responses=TASK_NOT_FOUND | UNREADABLE_BODY
+)
 async def update_task(
     store: StoreDep,
     task_id: TaskId,

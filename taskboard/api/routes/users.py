@@ -1,8 +1,9 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
 from taskboard.api.deps import StoreDep
+from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.models import MAX_USERS_PER_BATCH, ErrorMessage, Page, UserCreate, UserPublic
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -17,7 +18,10 @@ router = APIRouter(prefix="/users", tags=["users"])
     status_code=201,
     summary="Sign up a user",
     response_description="The new user, without the password.",
-    responses={409: {"model": ErrorMessage, "description": "The username is taken."}},
+    responses={
+        **UNREADABLE_BODY,
+        409: {"model": ErrorMessage, "description": "The username is taken."},
+    },
 )
 async def create_user(store: StoreDep, user_in: UserCreate) -> UserPublic:
     """The password is hashed with argon2 at once; neither it nor its hash is ever returned."""
@@ -51,7 +55,10 @@ async def list_users(store: StoreDep, page: Annotated[Page, Query()]) -> list[Us
     status_code=201,
     summary="Sign up a team",
     response_description="The new users, in the order given, without their passwords.",
-    responses={409: {"model": ErrorMessage, "description": "A username is taken or given twice."}},
+    responses={
+        **UNREADABLE_BODY,
+        409: {"model": ErrorMessage, "description": "A username is taken or given twice."},
+    },
 )
 async def create_users(
     store: StoreDep,
@@ -63,6 +70,15 @@ async def create_users(
 
 # Apart from the directory, which stays public, so that lesson 08 can require a user here.
 account_router = APIRouter(prefix="/users", tags=["users"])
+
+# From lesson 08 on, a user may delete only their own account (NotYourAccount, answered 403).
+# Documented by the SECURITY feature, with the guard that makes it possible.
+NOT_YOUR_ACCOUNT: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": ErrorMessage,
+        "description": "The user is not you: you can only delete yourself.",
+    }
+}
 
 
 @account_router.delete(
