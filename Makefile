@@ -70,9 +70,11 @@ execute: $(INSTALLED)
 serve: $(INSTALLED)
 	$(BIN)/fastapi run --host 127.0.0.1 --port 8000
 
-## make bench: time each lesson in a fresh kernel and the whole suite
+## make bench: lesson 14's ladder (GET /tasks/3 from a raw ASGI app up to Taskboard, loaded
+## with wrk when it is installed, else with httpx), then each lesson's time in a fresh kernel and
+## the whole suite. `make bench BENCH=--ladder` measures the ladder only.
 bench: $(INSTALLED)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH)
 
 ## make screenshots: the pictures of /docs and /redoc that lessons 01 and 03 show (notebooks/images/),
 ## and the README's of the course in JupyterLab (docs/images/), taken in Chromium (Debian's

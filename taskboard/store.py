@@ -119,17 +119,18 @@ class Store:
 
     @asynccontextmanager
     async def transaction(self, owner: int | None = None) -> AsyncIterator["Store"]:
-        """The store a request uses (`get_store`): memory needs no session, so this one, or a
-        view of it that sees only `owner`'s tasks.
+        """The store a request uses (`get_transaction`): memory needs no session, so this one,
+        or a view of it that sees only `owner`'s tasks.
 
         The database store of lesson 07 opens a session here instead.
         """
-        if owner is None:
-            yield self
-            return
+        yield self if owner is None else self.seen_by(owner)
+
+    def seen_by(self, owner: int) -> "Store":
+        """A view of this store that sees and changes only `owner`'s tasks (lesson 08)."""
         view = copy.copy(self)  # shares every dict and counter with this store
         view._owner = owner
-        yield view
+        return view
 
     async def ping(self) -> None:
         """Whether the store can serve requests (lesson 15's readiness check): memory always can.

@@ -46,6 +46,7 @@ OPERATIONS_ADDED_BY = {
     # GraphQL's POST /graphql is described by its own schema, not by OpenAPI.
     "11": set(),
     "13": set(),
+    "14": set(),
     "15": {"GET /ready"},
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
@@ -58,6 +59,13 @@ TAGS_DESCRIBED_BY = {
 }
 
 
+# Lessons whose exercises build small apps of the learner's own beside Taskboard, because what
+# they teach is how an app runs, not what Taskboard serves (lesson 14: trips to the threadpool,
+# blocking calls, a pre-built answer). Their checks judge those apps; their solution notebooks
+# prove that the checks pass, and Taskboard's checkpoint is not one of those apps.
+OWN_APPS = {"14"}
+
+
 def _app_for(checker: Callable[[object], None], lesson: str) -> FastAPI:
     """Lesson `lesson`'s app, with the settings the task of `checker` states, if any."""
     return checkpoint(lesson, CheckpointSettings(**checker.settings))  # type: ignore[attr-defined]
@@ -68,9 +76,12 @@ def _earlier(lesson: str) -> list[str]:
 
 
 def _app_checks(lesson: str) -> list[Callable[[object], None]]:
-    """Lesson `lesson`'s checks that judge an app. The others judge a learner's tests (lesson 13,
-    `check_tests`) or an answer that is no app (lesson 15, `check_answer`: a manifest, a class, a
-    function), whatever the checkpoint: their own tests cover them."""
+    """Lesson `lesson`'s checks that judge Taskboard. The others judge a learner's tests (lesson
+    13, `check_tests`), an answer that is no app (lesson 15, `check_answer`: a manifest, a class,
+    a function) or the learner's own small apps (OWN_APPS), whatever the checkpoint: their own
+    tests cover them."""
+    if lesson in OWN_APPS:
+        return []
     return [checker for checker in checks_of(lesson) if checker.judges_app]  # type: ignore[attr-defined]
 
 

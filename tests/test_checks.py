@@ -614,3 +614,60 @@ def test_every_check_says_what_it_judges() -> None:
     for module in pkgutil.iter_modules(course.checks.__path__):
         for checker in checks_of(module.name.removeprefix("lesson")):
             assert isinstance(checker.judges_app, bool), checker.__name__  # type: ignore[attr-defined]
+
+
+# --- Requests sent at once (lesson 14) ----------------------------------------------------------
+
+
+def _probe_check(body, app: object) -> None:
+    """Run `body(probe)` on `app` as a check would, without recording a verdict anywhere."""
+    with course.checks._probe_for("Task 1", app, "14") as probe:
+        body(probe)
+
+
+def test_get_at_once_sends_every_request_together() -> None:
+    app = FastAPI()
+    arrived: list[int] = []
+    everyone = anyio.Event()
+
+    @app.get("/wait/{n}")
+    async def wait(n: int) -> int:
+        arrived.append(n)
+        if len(arrived) == 5:
+            everyone.set()
+        with anyio.fail_after(5):  # each waits until all five are in: only together can they
+            await everyone.wait()
+        return n
+
+    answers: list[int] = []
+    _probe_check(
+        lambda probe: answers.extend(r.status_code for r in probe.get_at_once("/wait/1", 5)), app
+    )
+    assert answers == [200] * 5 and len(arrived) == 5
+
+
+def test_get_at_once_reports_what_the_app_raised() -> None:
+    app = FastAPI()
+
+    @app.get("/boom")
+    async def boom() -> int:
+        raise KeyError("board")
+
+    exc = failure(lambda a: _probe_check(lambda probe: probe.get_at_once("/boom", 3), a), app)
+    assert exc.problem == "your app raised KeyError while answering."
+    assert exc.sent == "3 × GET /boom at once"
+
+
+def test_get_at_once_gives_up_on_requests_that_never_answer(
+    short_timeout: threading.Event,
+) -> None:
+    app = FastAPI()
+
+    @app.get("/stuck")
+    def stuck() -> int:
+        short_timeout.wait()  # stands for an endless loop
+        return 1
+
+    exc = failure(lambda a: _probe_check(lambda probe: probe.get_at_once("/stuck", 2), a), app)
+    assert exc.problem == "your app did not answer all 2 requests within 0.3 seconds."
+    assert "restart the kernel" in exc.hint

@@ -13,10 +13,11 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from course import server
-from course.server import fastapi_command, free_port, poll, running_server, stop
+from course.server import fastapi_command, free_port, poll, running_server, serving, stop
 
 PYTHON = sys.executable
 
@@ -162,3 +163,65 @@ def test_without_taskkill_the_windows_branch_terminates_for_real() -> None:
     process = subprocess.Popen([PYTHON, "-c", "import time; time.sleep(60)"])
     stop(process, windows=True)
     assert process.returncode is not None
+
+
+# --- serving: uvicorn on a port the operating system picks -----------------------------------
+
+_SLOW_START = """
+import asyncio
+import os
+from contextlib import asynccontextmanager
+
+
+@asynccontextmanager
+async def lifespan(app):
+    await asyncio.sleep(3600)  # a start-up that never ends
+    yield
+
+
+async def never_ready(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await asyncio.sleep(3600)
+
+
+async def echo_env(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body = os.environ.get("COURSE_TEST_VALUE", "").encode()
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+"""
+
+
+def test_serving_listens_on_the_port_the_system_picked_and_stops() -> None:
+    with serving("course.perf:raw_app") as url:
+        port = int(url.rsplit(":", 1)[1])
+        assert url == f"http://127.0.0.1:{port}" and port > 0
+        assert httpx2.get(f"{url}/tasks/3").json()["title"] == "Draft the task API"
+    with pytest.raises(TimeoutError):  # nothing listens there any more
+        poll(url, timeout=0.5)
+
+
+def test_serving_an_app_that_cannot_be_imported_says_why() -> None:
+    with (
+        pytest.raises(RuntimeError, match=r"exited with code \d+: .*no_such_module"),
+        serving("no_such_module:app"),
+    ):
+        pass
+
+
+def test_serving_a_start_up_that_never_ends_times_out(tmp_path: Path) -> None:
+    (tmp_path / "slow_start.py").write_text(_SLOW_START)
+    with (
+        pytest.raises(TimeoutError, match=r"did not start within 1\.5 s"),
+        serving("slow_start:never_ready", cwd=tmp_path, timeout=1.5),
+    ):
+        pass
+
+
+def test_serving_passes_environment_variables(tmp_path: Path) -> None:
+    (tmp_path / "slow_start.py").write_text(_SLOW_START)
+    env = {"COURSE_TEST_VALUE": "from the test"}
+    with serving("slow_start:echo_env", cwd=tmp_path, env=env) as url:
+        assert httpx2.get(url).text == "from the test"

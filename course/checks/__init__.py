@@ -22,6 +22,7 @@ import re
 import sys
 import textwrap
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, redirect_stdout, suppress
@@ -443,6 +444,55 @@ class Probe:
         self._note_who_answered()
         self._note_created(method, url, response, json_body)
         return response
+
+    def get_at_once(
+        self, url: str, count: int, *, if_raises: IfRaises | None = None
+    ) -> list[Response]:
+        """`count` GET requests to `url`, all sent at the same moment, as `count` clients would.
+
+        Each comes from a thread of its own through the probe's client, so the app's event loop
+        receives them together. All must answer within the probe's timeout, together; the first
+        exception the app raised is reported as `request` reports one.
+        """
+        sent = f"{count} × GET {url} at once"
+        outcomes: list[tuple[bool, Any] | None] = [None] * count
+        start = threading.Barrier(count)
+
+        def one(index: int) -> None:
+            try:
+                start.wait()  # every thread is ready: they send together
+                outcomes[index] = (True, self._send("GET", url))
+            except BaseException as exc:  # handed to the check's thread below
+                outcomes[index] = (False, exc)
+
+        threads = [
+            threading.Thread(target=one, args=(i,), daemon=True, name="course-check")
+            for i in range(count)
+        ]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + self._timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._note_who_answered()
+        if any(thread.is_alive() for thread in threads):
+            self.stuck = True
+            raise CheckFailed(
+                self.task,
+                f"your app did not answer all {count} requests within {self._timeout:g} seconds.",
+                sent=sent,
+                hint="Look for a wait that never ends in that endpoint. The stuck requests keep "
+                "running in the background: after fixing the code, restart the kernel "
+                "(Kernel > Restart Kernel and Run All Cells).",
+            )
+        responses = []
+        for outcome in outcomes:
+            assert outcome is not None  # every thread ended
+            ok, value = outcome
+            if not ok:
+                raise self.app_failure(value, sent, if_raises) from None
+            responses.append(value)
+        return responses
 
     def _send(
         self, method: str, url: str, json_body: Any = None, form: dict[str, str] | None = None

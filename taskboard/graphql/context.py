@@ -47,7 +47,8 @@ async def get_viewer(connection: HTTPConnection, settings: SettingsDep) -> Viewe
     if scheme.lower() != "bearer" or not token:
         return Viewer()
     try:
-        user, claims = await user_of_token(connection, token, settings)
+        async with connection.app.state.store.transaction() as store:
+            user, claims = await user_of_token(store, token, settings)
     except InvalidToken as error:
         return Viewer(refused=str(error))
     connection.state.user = user
