@@ -30,7 +30,9 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     "07": (taskboard_features.DATABASE, taskboard_features.USER_DIRECTORY),
     "08": (taskboard_features.SECURITY,),
     "09": (taskboard_features.MIDDLEWARE,),
+    "10": (taskboard_features.LIVE_BOARD,),
     "11": (taskboard_features.GRAPHQL,),
+    "12": (taskboard_features.CACHE, taskboard_features.RATE_LIMITS),
     # Lesson 13 tests Taskboard and adds no feature: what its fuzzing found was fixed in the
     # features it was found in (a 405's Allow header, the guards' documented 401 and 403).
     "13": (),

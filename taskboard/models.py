@@ -234,3 +234,16 @@ class LinkCheck(BaseModel):
         examples=[200],
     )
     ok: bool = Field(description="True when the link answered with a status below 400.")
+
+
+class BoardStats(BaseModel):
+    """How many tasks a user has, in all, by status and by label (lesson 12)."""
+
+    total: int = Field(examples=[4])
+    by_status: dict[TaskStatus, int] = Field(
+        description="Every status, with 0 for a status no task has.",
+        examples=[{"todo": 2, "doing": 1, "done": 1}],
+    )
+    by_label: dict[str, int] = Field(
+        description="Every label in use, in alphabetical order.", examples=[{"api": 2, "docs": 1}]
+    )

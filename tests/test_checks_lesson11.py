@@ -38,7 +38,7 @@ from tests.checking import failure
 ALL_CHECKS = checks_of("11")
 # The catch-up of the exercise: Taskboard as lesson 10 left it (lesson 10 is written in parallel;
 # until it lands, lesson 09's, which has the same store and tokens).
-CATCH_UP = "09"
+CATCH_UP = "10"
 READ, WRITE = "tasks:read", "tasks:write"
 
 # --- What the exercise gives ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from tests.conftest import ROOT
 
 ALL_CHECKS = checks_of("15")
 # The exercise starts from the app of the lesson before.
-START = "09"
+START = "14"
 
 
 def test_task_1_judges_an_app_and_the_others_an_answer() -> None:

@@ -25,7 +25,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, redirect_stdout, suppress
+from contextlib import AbstractContextManager, contextmanager, redirect_stdout, suppress
 from dataclasses import dataclass
 from types import FunctionType
 from typing import Any, TypeVar
@@ -37,16 +37,23 @@ from fastapi.testclient import TestClient
 from httpx2 import RequestNotRead, Response
 from pydantic import ValidationError
 from starlette.applications import Starlette
+from starlette.routing import Match
+from starlette.testclient import WebSocketDenialResponse, WebSocketTestSession
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect
 
 from course.login import TOKEN_PATH, has_login, log_in_anyone
 from course.progress import record
+from course.sockets import EndpointFailed, receive
 
 __all__ = [
+    "RECEIVE_TIMEOUT",
     "REQUEST_TIMEOUT",
     "CheckFailed",
     "IfRaises",
     "Probe",
+    "Received",
+    "Socket",
     "TestRun",
     "check",
     "check_answer",
@@ -58,6 +65,10 @@ __all__ = [
 # Seconds one request may take before the check gives up on it. Generous, because argon2 takes
 # about 0.3 s per password and Binder machines are slow; tests lower it.
 REQUEST_TIMEOUT = 10.0
+# Seconds a check waits for one message on a WebSocket (lesson 10). A message the app is going
+# to send comes at once, in-process; a check that waited longer for one that never comes (a
+# broadcast that skipped this client) would only make the learner wait.
+RECEIVE_TIMEOUT = 2.0
 
 _BODY_PREVIEW = 300
 _WIDTH = 88
@@ -538,6 +549,23 @@ class Probe:
                 else:
                     self._client.headers[name] = value
 
+    def websocket(
+        self,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        if_raises: IfRaises | None = None,
+        shown: str | None = None,
+    ) -> AbstractContextManager["Socket"]:
+        """Open a WebSocket to the app (lesson 10), in a `with` block; see `Socket`.
+
+        The probe's token and API key go with the handshake, as with its requests, and
+        `headers` with them. An app that raises, while connecting or when the check's client
+        leaves at the end of the block, is reported through `if_raises`. Reports show the URL
+        as `shown`, when given: `/live/board?token=<an expired token>` rather than the token.
+        """
+        return contextmanager(_websocket)(self, url, headers, if_raises, shown)
+
     def _note_who_answered(self) -> None:
         self.note_answered_by(self._guard.endpoint)
 
@@ -712,6 +740,198 @@ class Probe:
             expected=f'{{"detail": "... {detail} ..."}}',
             hint=hint,
         )
+
+
+# --- WebSockets (lesson 10) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    """One thing the app sent on a WebSocket: a text or bytes message, or its close."""
+
+    text: str | None = None
+    data: bytes | None = None
+    close_code: int | None = None
+    close_reason: str = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.close_code is not None
+
+    def json(self) -> Any:
+        """The message decoded from JSON; None if it is no JSON (or a close)."""
+        raw = self.text if self.text is not None else self.data
+        try:
+            return json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None
+
+    def show(self) -> str:
+        if self.close_code is not None:
+            return f"close {self.close_code}" + (
+                f" {self.close_reason!r}" if self.close_reason else ""
+            )
+        if self.text is not None:
+            shown = (
+                self.text if len(self.text) <= _BODY_PREVIEW else self.text[:_BODY_PREVIEW] + "…"
+            )
+            return repr(shown)
+        return f"bytes {self.data!r:.{_BODY_PREVIEW}}"
+
+
+def _websocket_route_for(app: Any, path: str) -> bool:
+    """Whether a WebSocket route of `app` matches `path` (its query string aside)."""
+    scope = {"type": "websocket", "path": path.split("?")[0], "root_path": ""}
+    return any(route.matches(scope)[0] == Match.FULL for route in getattr(app, "routes", ()))
+
+
+class Socket:
+    """The check's WebSocket to the learner's app (`Probe.websocket`): every wait is bounded.
+
+    After connecting, `accepted` says whether the app accepted the socket; if not, `refusal` is
+    the close it sent instead (`Received`), or `denial` the HTTP answer it gave the handshake.
+    `transcript` lists what the check did, for a report's `sent`.
+    """
+
+    def __init__(
+        self, probe: "Probe", url: str, headers: dict[str, str] | None, shown: str | None
+    ) -> None:
+        self._probe = probe
+        self.url = url
+        self._headers = headers
+        self._session: WebSocketTestSession | None = None
+        self.accepted = False
+        self.refusal: Received | None = None
+        self.denial: Response | None = None
+        self.transcript: list[str] = [f"WebSocket {shown or url}"]
+        self._left = False
+
+    @property
+    def sent(self) -> str:
+        """What the check did on this socket, as one line."""
+        return ", then ".join(self.transcript)
+
+    def _connect(self, if_raises: IfRaises | None) -> None:
+        probe = self._probe
+        session = probe._client.websocket_connect(self.url, headers=dict(self._headers or {}))
+        try:
+            _bounded(session.__enter__, probe._timeout)
+            self.accepted = True
+        except _NoAnswer:
+            probe.stuck = True
+            raise CheckFailed(
+                probe.task,
+                f"your app neither accepted nor refused the WebSocket within {probe._timeout:g} "
+                "seconds.",
+                sent=self.sent,
+                hint="An endpoint answers a WebSocket with `await websocket.accept()` (or closes "
+                "it): look for a wait that never ends before that.",
+            ) from None
+        except WebSocketDenialResponse as denial:
+            self.denial = denial
+            return
+        except WebSocketDisconnect as closed:
+            self.refusal = Received(close_code=closed.code, close_reason=closed.reason or "")
+            if not _websocket_route_for(probe.app, self.url):
+                raise CheckFailed(
+                    probe.task,
+                    "no WebSocket route matches this path.",
+                    sent=self.sent,
+                    got=self.refusal.show(),
+                    hint="Check the path in `@app.websocket(...)`, and that its cell ran.",
+                ) from None
+            return
+        except Exception as exc:  # the learner's endpoint raised before accepting
+            raise probe.app_failure(exc, self.sent, if_raises) from None
+        finally:
+            if not self.accepted:  # the app's call is over: its endpoint is known
+                probe.note_answered_by(probe._guard.endpoint)
+        self._session = session
+
+    def _live(self) -> WebSocketTestSession:
+        if self._session is None:
+            raise RuntimeError("the socket was not accepted")  # a bug in the check itself
+        return self._session
+
+    def send_text(self, text: str, *, shown: str | None = None) -> None:
+        """Send `text`; reports show it as `shown`, when given (a token, say)."""
+        self.transcript.append(shown or repr(text))
+        self._live().send_text(text)
+
+    def send_json(self, data: Any, *, shown: str | None = None) -> None:
+        self.transcript.append(shown or json.dumps(data))
+        self._live().send_json(data)
+
+    def leave(self, code: int = 1000) -> None:
+        """The client goes away, as a browser tab that closes: the endpoint gets the disconnect.
+
+        The session stays open until `finish` or the end of the `with` block: TestClient would
+        cancel the endpoint at once, before it had finished reacting to the goodbye.
+        """
+        self.transcript.append("left")
+        self._left = True
+        self._live().close(code)
+
+    def receive(
+        self, timeout: float | None = None, *, if_raises: IfRaises | None = None
+    ) -> Received | None:
+        """What the app sends next, or None if nothing came within `timeout` seconds."""
+        try:
+            message = receive(self._live(), timeout or RECEIVE_TIMEOUT)
+        except TimeoutError:
+            return None
+        except EndpointFailed:
+            error = self._end() or RuntimeError("the endpoint stopped")
+            raise self._probe.app_failure(error, self.sent, if_raises) from None
+        if message["type"] == "websocket.close":
+            return Received(
+                close_code=message.get("code", 1000), close_reason=message.get("reason") or ""
+            )
+        return Received(text=message.get("text"), data=message.get("bytes"))
+
+    def finish(self, *, if_raises: IfRaises | None = None) -> None:
+        """End the session now (the client is gone); CheckFailed if the endpoint raised."""
+        if self._session is None:
+            return
+        if not self._left:
+            self.transcript.append("left")
+        error = self._end()
+        if error is not None:
+            raise self._probe.app_failure(error, self.sent, if_raises)
+
+    def _end(self) -> BaseException | None:
+        """Close the session; the exception the endpoint ended with, if any."""
+        session, self._session = self._session, None
+        probe = self._probe
+        if session is None or probe.stuck:
+            return None
+        try:
+            _bounded(lambda: session.__exit__(None, None, None), probe._timeout)
+        except _NoAnswer:
+            probe.stuck = True
+        except Exception as exc:
+            return exc
+        finally:
+            # The endpoint is known once its call is over: an old version of a re-run cell's?
+            probe.note_answered_by(probe._guard.endpoint)
+        return None
+
+
+def _websocket(
+    probe: "Probe",
+    url: str,
+    headers: dict[str, str] | None,
+    if_raises: IfRaises | None,
+    shown: str | None,
+) -> Iterator[Socket]:
+    socket = Socket(probe, url, headers, shown)
+    socket._connect(if_raises)
+    try:
+        yield socket
+    except BaseException:
+        socket._end()  # the check has failed already: its report says more than the end would
+        raise
+    socket.finish()
 
 
 def _not_an_app(task: str, app: object) -> CheckFailed | None:

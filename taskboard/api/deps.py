@@ -6,16 +6,23 @@ of that request ask for it. A test replaces one through `app.dependency_override
 """
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any
 
 import httpx2
-from fastapi import Depends, Header, HTTPException, Request, Security
+from fastapi import Depends, Header, HTTPException, Request, Security, WebSocketException
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 from starlette.requests import HTTPConnection
+from starlette.status import WS_1008_POLICY_VIOLATION
 
 from taskboard.core.config import Settings
-from taskboard.core.security import SCOPES, InvalidToken, TokenClaims, read_access_token
+from taskboard.core.security import (
+    SCOPES,
+    InsufficientScope,
+    InvalidToken,
+    TokenClaims,
+    read_access_token,
+)
 from taskboard.models import ErrorMessage, UserInDB
 from taskboard.store import Store, UserNotFound
 
@@ -84,12 +91,27 @@ async def require_api_key(
     if settings.api_key is None or request.scope["route"].path in PUBLIC_PATHS:
         return
     if x_api_key is None:
-        raise HTTPException(401, "Missing the X-API-Key header", headers=_CHALLENGE)
+        raise _refusal(request, "Missing the X-API-Key header")
     # compare_digest takes as long wherever the first wrong character is, so the time of an
     # answer tells nothing about the key. Bytes, because it refuses non-ASCII str.
     expected = settings.api_key.get_secret_value().encode()
     if not secrets.compare_digest(x_api_key.encode(), expected):
-        raise HTTPException(401, "Wrong API key in the X-API-Key header", headers=_CHALLENGE)
+        raise _refusal(request, "Wrong API key in the X-API-Key header")
+
+
+def _refusal(connection: HTTPConnection, detail: str) -> Exception:
+    """The 401 that refuses a request without the right API key; for a WebSocket, its equivalent.
+
+    A WebSocket's handshake is an HTTP request, and Starlette sends an HTTPException's answer
+    as the handshake's answer (a "denial response"), so a script that connects sees the same 401
+    as over HTTP. Only servers with ASGI's denial-response extension can send one (uvicorn and
+    TestClient can); on any other, the socket is closed with 1008, policy violation, instead
+    of failing with an error.
+    """
+    extensions = connection.scope.get("extensions") or {}
+    if connection.scope["type"] == "websocket" and "websocket.http.response" not in extensions:
+        return WebSocketException(WS_1008_POLICY_VIOLATION, detail)
+    return HTTPException(401, detail, headers=_CHALLENGE)
 
 
 async def get_http_client(request: HTTPConnection) -> httpx2.AsyncClient:
@@ -107,20 +129,27 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="auth/token", scopes=SCOPES)
 TokenDep = Annotated[str, Depends(oauth2_scheme)]
 
 
-async def user_of_token(
-    store: Store, token: str, settings: Settings
+async def authenticate(
+    store: Store, token: str, settings: Settings, scopes: Sequence[str] = ()
 ) -> tuple[UserInDB, TokenClaims]:
-    """The user a token was issued to, and what it allows: the one place a token is checked.
+    """The user a token was issued to, and its claims, if the token allows `scopes`: the one
+    place a token is checked.
 
-    InvalidToken, saying why, for a token that is malformed, tampered with or expired, or whose
-    user no longer exists. The user is looked up in `store`, which must see every user: the
-    request's transaction before it is narrowed to the user's own tasks.
+    InvalidToken for a token that is malformed, tampered with, expired, or whose user is gone;
+    InsufficientScope for a valid one without every scope asked for. The routes' guard,
+    `get_current_user`, answers those with a 401 or a 403; the live board (lesson 10), which
+    reads its token from the socket, closes the socket with 1008 instead; GraphQL (lesson 11)
+    reports them as errors. The user is looked up in `store`, which must see every user: a
+    transaction not yet narrowed to one user's tasks.
     """
     claims = read_access_token(token, settings)
     try:
         user = await store.get_user(claims.user_id)
     except UserNotFound:
         raise InvalidToken("The token's user no longer exists") from None
+    missing = [scope for scope in scopes if scope not in claims.scopes]
+    if missing:
+        raise InsufficientScope(f"The token does not allow {', '.join(missing)}")
     return user, claims
 
 
@@ -141,18 +170,18 @@ async def get_current_user(
     if security_scopes.scopes:
         challenge += f' scope="{security_scopes.scope_str}"'
     try:
-        user, claims = await user_of_token(transaction, token, settings)
+        user, _ = await authenticate(transaction, token, settings, security_scopes.scopes)
     except InvalidToken as error:
         raise HTTPException(
             401, str(error), headers={"WWW-Authenticate": f'{challenge}, error="invalid_token"'}
         ) from None
-    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-    if missing:
+    except InsufficientScope as error:
         raise HTTPException(
             403,
-            f"The token does not allow {', '.join(missing)}",
+            str(error),
             headers={"WWW-Authenticate": f'{challenge}, error="insufficient_scope"'},
-        )
+        ) from None
+    # Where `get_store` finds it, so the route's store sees only this user's tasks.
     request.state.user = user
     return user
 

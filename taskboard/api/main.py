@@ -18,6 +18,7 @@ from taskboard.api.deps import (
 )
 from taskboard.api.routes import (
     auth,
+    board,
     checklist,
     comments,
     docs,
@@ -26,15 +27,18 @@ from taskboard.api.routes import (
     health,
     labels,
     links,
+    live,
     stats,
     tasks,
     users,
 )
+from taskboard.core.cache import StatsCache, stats_cache_lifespan
 from taskboard.core.config import Settings
 from taskboard.core.features import Feature
 from taskboard.core.http import http_client_lifespan
 from taskboard.core.logs import AccessLogMiddleware
 from taskboard.core.middleware import middleware_stack, server_error_handler
+from taskboard.core.rate_limits import WriteLimits, limit_writes, write_limits_lifespan
 from taskboard.db.lifespan import database_lifespan, database_store
 from taskboard.errors import (
     conflict_handler,
@@ -44,6 +48,7 @@ from taskboard.errors import (
     validation_error_handler,
 )
 from taskboard.graphql import router as graphql_router
+from taskboard.live.lifespan import live_board_lifespan
 from taskboard.store import Conflict, Forbidden, NotFound, Store
 
 
@@ -203,6 +208,27 @@ MIDDLEWARE = Feature(
     exception_handlers={Exception: server_error_handler},
 )
 
+# OpenAPI describes HTTP operations only, so /docs would not show the live board's WebSocket:
+# the API's description says where it is (lesson 10).
+LIVE_BOARD_DESCRIPTION = """
+**Live board.** Connect a WebSocket to `/live/board?token=<access token>` (or send
+`{"token": "..."}` as its first message) to receive each change to your tasks as it happens:
+`{"type": "task.created", "task_id": 5, "task": {...}}`, then `task.updated` and `task.deleted`.
+A missing or refused token closes the socket with code 1008 and the reason.
+"""
+
+# The live board (lesson 10): each change to a user's tasks, made through REST or anything else
+# that calls the store, pushed to that user's open WebSockets at /live/board. The lifespan
+# connects the store's changes to the connection manager through a broker: this process's
+# memory, or Redis pub/sub when the settings hold a redis_url, so every instance's subscribers
+# hear every instance's changes.
+LIVE_BOARD = Feature(
+    name="live-board",
+    routers=(live.router,),
+    lifespan=live_board_lifespan,
+    docs={"description": DESCRIPTION + LIVE_BOARD_DESCRIPTION},
+)
+
 # GraphQL at POST /graphql (lesson 11): the board's tasks with their owners and comments, in one
 # query, and tasks created or changed, on the same store, models and tokens as the REST routes.
 # It is not in /openapi.json; its own schema describes it (taskboard/graphql/schema.py).
@@ -214,6 +240,34 @@ DEPLOYMENT = Feature(
     name="deployment",
     routers=(health.readiness_router,),
     middleware=(Middleware(AccessLogMiddleware),),
+)
+
+# Board stats (lesson 12): GET /board/stats counts the signed-in user's tasks. Each user's answer
+# is kept (in memory, or in Redis when settings.redis_url is set, shared by every instance) until
+# one of their tasks changes, with an ETag that lets a client revalidate it for a 304.
+CACHE = Feature(
+    name="cache",
+    routers=(board.router,),
+    router_dependencies=((board.router, [CAN_READ_TASKS]),),
+    services=lambda settings: {"board_stats_cache": StatsCache(settings)},
+    lifespan=stats_cache_lifespan,
+)
+
+# Rate limits on writes (lesson 12): each user may make settings.write_rate_limit writes in any
+# settings.write_rate_window seconds, over every route that changes tasks; then 429 with
+# Retry-After. Counted in memory, or in Redis (shared by every instance, kept across restarts).
+# Added after SECURITY's guards, so the token's user is known when the write is counted.
+LIMIT_WRITES = Depends(limit_writes)
+RATE_LIMITS = Feature(
+    name="rate-limits",
+    router_dependencies=(
+        (tasks.write_router, [LIMIT_WRITES]),
+        (comments.write_router, [LIMIT_WRITES]),
+        (checklist.router, [LIMIT_WRITES]),
+        (files.write_router, [LIMIT_WRITES]),
+    ),
+    services=lambda settings: {"write_limits": WriteLimits(settings)},
+    lifespan=write_limits_lifespan,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -234,6 +288,9 @@ FEATURES: tuple[Feature, ...] = (
     USER_DIRECTORY,
     SECURITY,
     MIDDLEWARE,
+    LIVE_BOARD,
     GRAPHQL,
+    CACHE,
+    RATE_LIMITS,
     DEPLOYMENT,
 )

@@ -79,6 +79,18 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TASKBOARD_REDIS_URL", "REDIS_URL", "redis_url"),
     )
 
+    # --- Lesson 12: caching and rate limits (taskboard/core/cache.py, rate_limits.py) -----------
+    # Seconds the server keeps a user's board stats before computing them again. A change to one
+    # of their tasks clears them at once; this bounds how stale they can get if a change is missed
+    # (a write straight into the database, by another program).
+    stats_cache_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Each user may make `write_rate_limit` writes (creating, changing or deleting tasks, their
+    # comments, checklists and files) in any `write_rate_window` seconds; one more answers 429
+    # with Retry-After. Generous by default: an import script may burst, a runaway loop is
+    # stopped. Reads are never limited.
+    write_rate_limit: int = Field(default=300, ge=1, le=100_000)
+    write_rate_window: int = Field(default=60, ge=1, le=86_400)
+
     # --- Lesson 09: middleware (taskboard/core/middleware.py) -----------------------------------
     # Origins (scheme://host[:port]) whose browser pages may call the API: CORS. Empty, the
     # default, sends no CORS header at all, so only pages the API serves itself (its /docs) can.

@@ -62,10 +62,22 @@ class InvalidToken(Exception):
     """A token that is malformed, tampered with, expired, or signed some other way."""
 
 
+class InsufficientScope(Exception):
+    """A valid token that does not allow what is asked (RFC 6750's `insufficient_scope`)."""
+
+
+# What a client is told when its token has expired: at login, and when the live board (lesson
+# 10) closes a socket that outlived its token.
+TOKEN_EXPIRED = "The token has expired: log in again"
+
+
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
     scopes: frozenset[str]
+    # When the token stops being valid. A request is over long before; a WebSocket (lesson 10)
+    # may stay open for hours, and is closed then.
+    expires_at: datetime
 
 
 def create_access_token(
@@ -82,15 +94,13 @@ def create_access_token(
     return jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
 
 
-_EXPIRED = "The token has expired: log in again"
-
 # How many verified tokens `_verified` keeps: the latest ones used, about one per active client.
 VERIFIED_TOKENS_KEPT = 1024
 
 
 @lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
-def _verified(token: str, key: str) -> tuple[TokenClaims, int]:
-    """The claims of a token whose signature and algorithm are right, and its expiry time.
+def _verified(token: str, key: str) -> TokenClaims:
+    """The claims of a token whose signature and algorithm are right.
 
     Checking the signature costs about 30 µs of CPU (lesson 14 measured it), on every request,
     and a client sends the same token with each one until it expires. For the same token and the
@@ -102,14 +112,19 @@ def _verified(token: str, key: str) -> tuple[TokenClaims, int]:
     try:
         claims = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError:
-        raise InvalidToken(_EXPIRED) from None
+        raise InvalidToken(TOKEN_EXPIRED) from None
     except jwt.InvalidTokenError:
         raise InvalidToken("The token is not valid") from None
     subject, scope = claims["sub"], claims.get("scope", "")
     if not subject.isdigit() or not isinstance(scope, str):
         raise InvalidToken("The token is not valid")
-    # PyJWT checked that `exp` is an integer (or a float it truncates, as here).
-    return TokenClaims(user_id=int(subject), scopes=frozenset(scope.split())), int(claims["exp"])
+    try:
+        # Read as PyJWT read it to check it (`int(...)`), which lets "1900000000" through too;
+        # a date past year 9999 is no date.
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise InvalidToken("The token is not valid") from None
+    return TokenClaims(user_id=int(subject), scopes=frozenset(scope.split()), expires_at=expires_at)
 
 
 def read_access_token(token: str, settings: Settings, *, now: float | None = None) -> TokenClaims:
@@ -117,8 +132,8 @@ def read_access_token(token: str, settings: Settings, *, now: float | None = Non
 
     `now` (a Unix time) stands for the current time, for tests.
     """
-    claims, expires = _verified(token, settings.secret_key.get_secret_value())
+    claims = _verified(token, settings.secret_key.get_secret_value())
     # As PyJWT decides it, with no leeway: a token is dead from its `exp` second on.
-    if expires <= (time.time() if now is None else now):
-        raise InvalidToken(_EXPIRED)
+    if claims.expires_at.timestamp() <= (time.time() if now is None else now):
+        raise InvalidToken(TOKEN_EXPIRED)
     return claims

@@ -1,7 +1,7 @@
 """What the resolvers of one GraphQL request get as `info.context` (lesson 11), built by FastAPI.
 
 `get_context` is an ordinary FastAPI dependency, with dependencies of its own: `get_viewer` reads
-the token as the REST routes' guard does (one copy of the rules, `user_of_token`), and the store
+the token as the REST routes' guard does (one copy of the rules, `authenticate`), and the store
 comes from `get_store`, the REST routes' `StoreDep`. So a GraphQL request sees exactly the tasks
 the same token sees through REST, and its writes go through the same store, which announces them
 (taskboard/events.py).
@@ -22,7 +22,7 @@ from starlette.requests import HTTPConnection
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from taskboard.api.deps import SettingsDep, StoreDep, user_of_token
+from taskboard.api.deps import SettingsDep, StoreDep, authenticate
 from taskboard.core.security import InvalidToken
 from taskboard.graphql.errors import NotAllowed, NotAuthenticated
 from taskboard.models import CommentPublic, UserInDB
@@ -48,7 +48,7 @@ async def get_viewer(connection: HTTPConnection, settings: SettingsDep) -> Viewe
         return Viewer()
     try:
         async with connection.app.state.store.transaction() as store:
-            user, claims = await user_of_token(store, token, settings)
+            user, claims = await authenticate(store, token, settings)
     except InvalidToken as error:
         return Viewer(refused=str(error))
     connection.state.user = user

@@ -3,13 +3,17 @@
 import re
 from collections.abc import Iterator
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
+from starlette.types import Message
 
 from course import checkpoint
 from course.checkpoints import CheckpointSettings
 from course.login import signed_in
+from course.sockets import receive_json
 from taskboard.api.deps import PUBLIC_PATHS, get_settings
 from taskboard.core.config import Settings
 from taskboard.main import create_app
@@ -176,3 +180,57 @@ def test_a_test_can_turn_the_key_on_with_an_override(client: TestClient) -> None
     finally:
         client.app.dependency_overrides.clear()
     assert client.get("/tasks").status_code == 200
+
+
+# WebSockets (lesson 10) ---------------------------------------------------------------------------
+
+
+def test_a_socket_without_the_key_is_refused_with_the_same_401(keyed: TestClient) -> None:
+    # The handshake is an HTTP request: it gets the answer a request gets, before any accept.
+    for headers, detail in (({}, MISSING), ({"X-API-Key": "wrong"}, WRONG)):
+        with pytest.raises(WebSocketDenialResponse) as refused:
+            keyed.websocket_connect("/live/board", headers=headers).__enter__()
+        assert (refused.value.status_code, refused.value.json()) == (401, detail)
+        assert refused.value.headers["www-authenticate"] == "APIKey"
+
+
+def test_a_socket_with_the_key_gets_through(keyed: TestClient) -> None:
+    token = keyed.headers["Authorization"].removeprefix("Bearer ")
+    url = f"/live/board?token={token}"
+    with keyed.websocket_connect(url, headers={"X-API-Key": KEY}) as websocket:
+        assert receive_json(websocket)["type"] == "subscribed"
+
+
+def test_on_a_server_without_denial_responses_the_socket_is_closed_with_1008() -> None:
+    # ASGI lets a server leave out the "websocket.http.response" extension; an HTTP answer to
+    # the handshake would then be an error. The socket is closed, before it opens, instead.
+    app = create_app(Settings(demo_data=True, api_key=KEY))
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/live/board",
+        "raw_path": b"/live/board",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "subprotocols": [],
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    async def connect() -> None:
+        async with app.router.lifespan_context(app):
+            await app(scope, receive, send)
+
+    anyio.run(connect)
+    assert sent == [
+        {"type": "websocket.close", "code": 1008, "reason": "Missing the X-API-Key header"}
+    ]

@@ -156,6 +156,18 @@ def test_a_bad_token_is_a_401_with_a_bearer_challenge(
     assert expected in response.json()["detail"]
 
 
+def test_a_signed_token_that_expires_after_year_9999_is_a_401_not_a_500(
+    app: FastAPI, anonymous: TestClient
+) -> None:
+    # PyJWT checks only that `exp` is ahead; Taskboard reads it as a date (lesson 10 closes a
+    # socket then), and must refuse one that is no date rather than fail.
+    user_id = _sign_up(anonymous, "ada")
+    key = app.state.settings.secret_key.get_secret_value()
+    claims = {"sub": str(user_id), "scope": "tasks:read", "exp": 10**20}
+    response = anonymous.get("/tasks", headers=_bearer(jwt.encode(claims, key, "HS256")))
+    assert (response.status_code, response.json()) == (401, {"detail": "The token is not valid"})
+
+
 def test_no_token_is_a_401_not_authenticated(anonymous: TestClient) -> None:
     response = anonymous.get("/tasks")
     assert (response.status_code, response.json()) == (401, {"detail": "Not authenticated"})
