@@ -1038,6 +1038,36 @@ def _lesson_of(body: Callable[..., Any]) -> str:
     return body.__module__.rpartition(".")[2].removeprefix("lesson")
 
 
+@contextmanager
+def _recording(lesson: str, task: str, success: str) -> Iterator[None]:
+    """Record the verdict of the check run inside for `course.progress()` (which never raises),
+    and print the check's success line when it passed."""
+    try:
+        yield
+    except CheckFailed:
+        record(lesson, task, passed=False)
+        raise
+    record(lesson, task, passed=True)
+    print(f"✔ {task} passed: {success}")
+
+
+def _marked(
+    checker: Callable[[Any], None],
+    task: str,
+    success: str,
+    settings: dict[str, Any],
+    *,
+    judges_app: bool,
+) -> Callable[[Any], None]:
+    """Mark `checker` as a check, for listings (`checks_of`) and the catch-up tests: its task,
+    its success line, the settings its task states, and whether it judges an app."""
+    checker.task = task  # type: ignore[attr-defined]
+    checker.success = success  # type: ignore[attr-defined]
+    checker.settings = settings  # type: ignore[attr-defined]
+    checker.judges_app = judges_app  # type: ignore[attr-defined]
+    return checker
+
+
 def check(
     task: str, success: str, *, settings: dict[str, Any] | None = None, log_in: bool = True
 ) -> Callable[[Callable[[Probe], None]], Callable[[object], None]]:
@@ -1055,29 +1085,24 @@ def check(
 
         @functools.wraps(body)
         def checker(app: object) -> None:
-            try:
-                with (
-                    _noting_dropped_coroutines() as dropped,
-                    _probe_for(task, app, lesson, log_in=log_in) as probe,
-                ):
-                    try:
-                        left = _run(task, probe, body)
-                    except CheckFailed as failed:
-                        if dropped and failed.hint != RERUN:
-                            raise CheckFailed(
-                                task,
-                                f"your function called {dropped[0]}() without `await`, so it "
-                                "never ran.",
-                                sent=failed.sent,
-                                got=failed.got,
-                                hint=AWAIT_IT,
-                            ) from None
-                        raise
-            except CheckFailed:
-                record(lesson, task, passed=False)  # course.progress: never raises
-                raise
-            record(lesson, task, passed=True)
-            print(f"✔ {task} passed: {success}")
+            with (
+                _recording(lesson, task, success),
+                _noting_dropped_coroutines() as dropped,
+                _probe_for(task, app, lesson, log_in=log_in) as probe,
+            ):
+                try:
+                    left = _run(task, probe, body)
+                except CheckFailed as failed:
+                    if dropped and failed.hint != RERUN:
+                        raise CheckFailed(
+                            task,
+                            f"your function called {dropped[0]}() without `await`, so it "
+                            "never ran.",
+                            sent=failed.sent,
+                            got=failed.got,
+                            hint=AWAIT_IT,
+                        ) from None
+                    raise
             if left:
                 print(
                     textwrap.fill(
@@ -1089,11 +1114,7 @@ def check(
                     )
                 )
 
-        checker.task = task  # type: ignore[attr-defined]  # marks it as a check, for listings
-        checker.success = success  # type: ignore[attr-defined]
-        checker.settings = settings or {}  # type: ignore[attr-defined]
-        checker.judges_app = True  # type: ignore[attr-defined]
-        return checker
+        return _marked(checker, task, success, settings or {}, judges_app=True)
 
     return decorate
 
@@ -1116,7 +1137,7 @@ def check_answer(
 
         @functools.wraps(body)
         def checker(answer: Any) -> None:
-            try:
+            with _recording(lesson, task, success):
                 try:
                     body(task, answer)
                 except CheckFailed:
@@ -1135,17 +1156,8 @@ def check_answer(
                         got=f"{type(exc).__name__}: {_first_line(exc)}".strip(" :")[:200],
                         hint="Run your code yourself on the same input to see the full traceback.",
                     ) from None
-            except CheckFailed:
-                record(lesson, task, passed=False)
-                raise
-            record(lesson, task, passed=True)
-            print(f"✔ {task} passed: {success}")
 
-        checker.task = task  # type: ignore[attr-defined]
-        checker.success = success  # type: ignore[attr-defined]
-        checker.settings = {}  # type: ignore[attr-defined]
-        checker.judges_app = False  # type: ignore[attr-defined]
-        return checker
+        return _marked(checker, task, success, {}, judges_app=False)
 
     return decorate
 
@@ -1324,22 +1336,13 @@ def check_tests(
 
         @functools.wraps(body)
         def checker(test: object) -> None:
-            try:
+            with _recording(lesson, task, success):
                 problem = _not_a_test(task, test)
                 if problem:
                     raise problem
                 body(test)
-            except CheckFailed:
-                record(lesson, task, passed=False)
-                raise
-            record(lesson, task, passed=True)
-            print(f"✔ {task} passed: {success}")
 
-        checker.task = task  # type: ignore[attr-defined]
-        checker.success = success  # type: ignore[attr-defined]
-        checker.settings = {}  # type: ignore[attr-defined]
-        checker.judges_app = False  # type: ignore[attr-defined]
-        return checker
+        return _marked(checker, task, success, {}, judges_app=False)
 
     return decorate
 
