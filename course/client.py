@@ -25,6 +25,7 @@ from pydantic import TypeAdapter
 
 from taskboard.api.routes.stats import RequestStats
 from taskboard.models import (
+    BoardStats,
     ChecklistItem,
     CommentCreate,
     CommentPublic,
@@ -42,7 +43,9 @@ from taskboard.models import (
 # operationId -> (method, path): what each method calls. Deprecated operations are left out.
 OPERATIONS: dict[str, tuple[str, str]] = {
     "health": ("GET", "/health"),
+    "ready": ("GET", "/ready"),
     "read_stats": ("GET", "/stats"),
+    "read_board_stats": ("GET", "/board/stats"),
     "list_tasks": ("GET", "/tasks"),
     "create_task": ("POST", "/tasks"),
     "search_tasks": ("GET", "/tasks/search"),
@@ -159,8 +162,14 @@ class TaskboardClient:
     def health(self) -> dict[str, str]:
         return self._call("health")
 
+    def ready(self) -> dict[str, str]:
+        return self._call("ready")
+
     def read_stats(self) -> RequestStats:
         return RequestStats.model_validate(self._call("read_stats"))
+
+    def read_board_stats(self) -> BoardStats:
+        return BoardStats.model_validate(self._call("read_board_stats"))
 
     def list_tasks(
         self, status: TaskStatus | None = None, label: Sequence[str] = (), limit: int = 10

@@ -524,11 +524,9 @@ def _etags(probe: Probe, ada: str) -> None:
 # --- Task 4: rate limits on writes --------------------------------------------------------------
 
 _COUNT_ALL = (
-    "No limit refused it. Build the app with yours on the routes that change tasks, "
-    "`board(SETTINGS, writes=[Depends(limit_writes)])`, and count every write of a user "
-    "together, whatever the route: a key with the path (fastapi-limiter's default identifier "
-    "adds it) or a limit on POST /tasks alone counts each apart. A callback that returns, "
-    "instead of raising, lets the write through."
+    "No limit refused it. Put yours on every route that changes tasks, "
+    "`board(SETTINGS, writes=[Depends(limit_writes)])`, counting a user's writes together "
+    "(not a key with the path). A callback that returns, instead of raising, lets it through."
 )
 
 
