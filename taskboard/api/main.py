@@ -4,6 +4,8 @@ One feature per concern, each with its routers (one per resource, as in the Fast
 template) and whatever else it needs. `create_app` uses them all; a deployment may use fewer.
 """
 
+from typing import Any
+
 from fastapi import Depends
 from fastapi.exceptions import RequestValidationError
 from starlette.middleware import Middleware
@@ -49,6 +51,7 @@ from taskboard.errors import (
 )
 from taskboard.graphql import router as graphql_router
 from taskboard.live.lifespan import live_board_lifespan
+from taskboard.models import ErrorMessage
 from taskboard.store import Conflict, Forbidden, NotFound, Store
 
 
@@ -249,6 +252,7 @@ CACHE = Feature(
     name="cache",
     routers=(board.router,),
     router_dependencies=((board.router, [CAN_READ_TASKS]),),
+    router_responses=((board.router, NOT_SIGNED_IN | SCOPE_MISSING),),
     services=lambda settings: {"board_stats_cache": StatsCache(settings)},
     lifespan=stats_cache_lifespan,
 )
@@ -258,14 +262,17 @@ CACHE = Feature(
 # Retry-After. Counted in memory, or in Redis (shared by every instance, kept across restarts).
 # Added after SECURITY's guards, so the token's user is known when the write is counted.
 LIMIT_WRITES = Depends(limit_writes)
+_LIMITED = (tasks.write_router, comments.write_router, checklist.router, files.write_router)
+TOO_MANY_WRITES: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorMessage,
+        "description": "Too many writes: wait the seconds `Retry-After` says.",
+    }
+}
 RATE_LIMITS = Feature(
     name="rate-limits",
-    router_dependencies=(
-        (tasks.write_router, [LIMIT_WRITES]),
-        (comments.write_router, [LIMIT_WRITES]),
-        (checklist.router, [LIMIT_WRITES]),
-        (files.write_router, [LIMIT_WRITES]),
-    ),
+    router_dependencies=tuple((router, [LIMIT_WRITES]) for router in _LIMITED),
+    router_responses=tuple((router, TOO_MANY_WRITES) for router in _LIMITED),
     services=lambda settings: {"write_limits": WriteLimits(settings)},
     lifespan=write_limits_lifespan,
 )
