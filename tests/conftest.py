@@ -1,7 +1,9 @@
 import gc
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fastapi import FastAPI
@@ -40,3 +42,11 @@ def no_coroutine_outlives_its_test() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         gc.collect()
+
+
+@pytest.fixture
+def namespace(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
+    """A notebook's namespace: cells run at its top level, its classes and functions belong to it."""
+    module = ModuleType("learner_notebook")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    yield module

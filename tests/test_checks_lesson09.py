@@ -7,7 +7,6 @@ by hand. Mistakes are turned on by keywords.
 """
 
 import re
-import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from course import checkpoint
 from course.checkpoints import FEATURES_ADDED_BY, CheckpointSettings
 from course.checks import checks_of, lesson09
 from course.exercises import make_exercise
-from tests.checking import failure
+from tests.checking import failure, run_checking
 from tests.conftest import ROOT
 
 ALL_CHECKS = checks_of("09")
@@ -549,45 +548,19 @@ def test_no_request_ids_are_caught() -> None:
 
 SOLUTION = nbformat.read(ROOT / "solutions" / "09_middleware_and_cors.ipynb", as_version=4)
 EXERCISE = make_exercise(SOLUTION)
-CHECK_CALL = re.compile(r"check\.(\w+)\(app\)")
 
 
 def _cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     return [cell for cell in notebook.cells if cell.cell_type == "code"]
 
 
-@pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """A notebook's namespace: cells run at its top level, its classes belong to it."""
-    module = ModuleType("learner_notebook")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    return module
-
-
-def _run_checking(notebook: nbformat.NotebookNode, namespace: ModuleType) -> dict[str, Any]:
-    """Run every cell; return what each check cell did: None if it passed, else its report."""
-    verdicts: dict[str, Any] = {}
-    for cell in _cells(notebook):
-        called = CHECK_CALL.fullmatch(cell.source.strip())
-        if called:
-            checker = getattr(lesson09, called[1])
-            try:
-                checker(namespace.app)
-                verdicts[called[1]] = None
-            except lesson09.CheckFailed as exc:
-                verdicts[called[1]] = exc
-        else:
-            exec(cell.source, namespace.__dict__)
-    return verdicts
-
-
 def test_the_solution_passes_every_check(namespace: ModuleType) -> None:
-    verdicts = _run_checking(SOLUTION, namespace)
+    verdicts = run_checking(SOLUTION, namespace, lesson09)
     assert verdicts == dict.fromkeys(checker.__name__ for checker in ALL_CHECKS)
 
 
 def test_the_unsolved_exercise_fails_kindly(namespace: ModuleType) -> None:
-    verdicts = _run_checking(EXERCISE, namespace)
+    verdicts = run_checking(EXERCISE, namespace, lesson09)
     hints = {name: exc.hint for name, exc in verdicts.items()}
     assert hints == {
         "request_ids": lesson09._NOT_WRITTEN,

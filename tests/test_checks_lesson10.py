@@ -9,8 +9,6 @@ string, and Taskboard's own live board (checkpoint 10).
 
 import asyncio
 import json
-import re
-import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Annotated, Any
@@ -26,7 +24,7 @@ from taskboard.core.security import InvalidToken, read_access_token
 from taskboard.events import TaskEvent
 from taskboard.models import UserInDB
 from taskboard.store import UserNotFound
-from tests.checking import failure
+from tests.checking import failure, run_checking
 from tests.conftest import ROOT
 
 ALL_CHECKS = checks_of("10")
@@ -507,44 +505,15 @@ def test_a_client_that_leaves_before_its_token_and_makes_the_endpoint_raise_is_c
 
 SOLUTION = nbformat.read(ROOT / "solutions" / "10_websockets.ipynb", as_version=4)
 EXERCISE = make_exercise(SOLUTION)
-CHECK_CALL = re.compile(r"check\.(\w+)\(app\)")
-
-
-def _cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [cell for cell in notebook.cells if cell.cell_type == "code"]
-
-
-@pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """A notebook's namespace: cells run at its top level, its functions belong to it."""
-    module = ModuleType("learner_notebook")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    return module
-
-
-def _run_checking(notebook: nbformat.NotebookNode, namespace: ModuleType) -> dict[str, Any]:
-    """Run every cell; return what each check cell did: None if it passed, else its report."""
-    verdicts: dict[str, Any] = {}
-    for cell in _cells(notebook):
-        called = CHECK_CALL.fullmatch(cell.source.strip())
-        if called:
-            try:
-                getattr(lesson10, called[1])(namespace.app)
-                verdicts[called[1]] = None
-            except lesson10.CheckFailed as exc:
-                verdicts[called[1]] = exc
-        elif "progress(" not in cell.source:
-            exec(cell.source, namespace.__dict__)
-    return verdicts
 
 
 def test_the_solution_passes_every_check(namespace: ModuleType) -> None:
-    verdicts = _run_checking(SOLUTION, namespace)
+    verdicts = run_checking(SOLUTION, namespace, lesson10)
     assert verdicts == dict.fromkeys(checker.__name__ for checker in ALL_CHECKS)
 
 
 def test_the_unsolved_exercise_fails_kindly(namespace: ModuleType) -> None:
-    verdicts = _run_checking(EXERCISE, namespace)
+    verdicts = run_checking(EXERCISE, namespace, lesson10)
     assert {name: exc.hint for name, exc in verdicts.items()} == dict.fromkeys(
         (checker.__name__ for checker in ALL_CHECKS), lesson10._DECLARE
     )

@@ -7,7 +7,6 @@ than `test_`, so that pytest does not collect it as one of this file's own tests
 """
 
 import re
-import sys
 from types import ModuleType
 from typing import Any
 
@@ -19,7 +18,7 @@ import course.checks
 from course.checks import CheckFailed, checks_of, lesson13
 from course.exercises import make_exercise
 from taskboard.models import ErrorMessage, UserPublic
-from tests.checking import failure
+from tests.checking import failure, run_checking
 from tests.conftest import ROOT
 
 ALL_CHECKS = checks_of("13")
@@ -371,40 +370,15 @@ def test_every_broken_version_differs_from_taskboard_only_where_its_bug_is() -> 
 
 SOLUTION = nbformat.read(ROOT / "solutions" / "13_testing.ipynb", as_version=4)
 EXERCISE = make_exercise(SOLUTION)
-CHECK_CALL = re.compile(r"check\.(\w+)\((\w+)\)")
-
-
-@pytest.fixture
-def namespace(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    module = ModuleType("learner_notebook")
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    return module
-
-
-def _run_checking(notebook: nbformat.NotebookNode, namespace: ModuleType) -> dict[str, Any]:
-    verdicts: dict[str, Any] = {}
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        called = CHECK_CALL.fullmatch(cell.source.strip())
-        if called:
-            try:
-                getattr(lesson13, called[1])(getattr(namespace, called[2]))
-                verdicts[called[1]] = None
-            except CheckFailed as exc:
-                verdicts[called[1]] = exc
-        else:
-            exec(cell.source, namespace.__dict__)
-    return verdicts
 
 
 def test_the_solution_passes_every_check(namespace: ModuleType) -> None:
-    verdicts = _run_checking(SOLUTION, namespace)
+    verdicts = run_checking(SOLUTION, namespace, lesson13)
     assert verdicts == dict.fromkeys(checker.__name__ for checker in ALL_CHECKS)
 
 
 def test_the_unsolved_exercise_fails_kindly(namespace: ModuleType) -> None:
-    verdicts = _run_checking(EXERCISE, namespace)
+    verdicts = run_checking(EXERCISE, namespace, lesson13)
     assert set(verdicts) == {checker.__name__ for checker in ALL_CHECKS}
     for exc in verdicts.values():
         assert (exc.problem, exc.hint) == ("your test is not written yet.", lesson13.NOT_WRITTEN)
