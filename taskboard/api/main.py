@@ -236,6 +236,7 @@ LIVE_BOARD = Feature(
 # query, and tasks created or changed, on the same store, models and tokens as the REST routes.
 # It is not in /openapi.json; its own schema describes it (taskboard/graphql/schema.py).
 GRAPHQL = Feature(name="graphql", routers=(graphql_router,))
+
 # Serving for real (lesson 15): GET /ready, which answers 503 while the database does not
 # answer, so a load balancer or Kubernetes sends no requests here meanwhile; and one log line per
 # request with its request id, which deploy/logging.json writes as JSON.
