@@ -6,9 +6,10 @@ returns. Input models forbid unknown fields, so a typo such as `"titel"` is a 42
 """
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import MISSING, BaseModel, ConfigDict, Field
+from pydantic import MISSING, AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from taskboard.demo import demo_tasks
 
@@ -20,6 +21,23 @@ class TaskStatus(StrEnum):
 
 
 MAX_CHECKLIST_ITEMS = 50
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise PydanticCustomError("string_nul", "Text must not contain the NUL character (U+0000)")
+    return text
+
+
+def _document_without_nul(schema: dict[str, Any]) -> None:
+    # A field with a pattern of its own (an https URL) keeps it; the validator still runs.
+    schema.setdefault("pattern", "^[^\\u0000]*$")
+
+
+# Free text, as stored. PostgreSQL's text types cannot hold the NUL character, and the database's
+# error was a 500 (found by lesson 13's fuzzing). Every store refuses it with a 422 that says
+# so, and the schema says it too, so the stores stay interchangeable.
+Text = Annotated[str, AfterValidator(_without_nul), Field(json_schema_extra=_document_without_nul)]
 
 # A label is a short lowercase tag such as "backend" or "good-first-issue".
 Label = Annotated[
@@ -38,13 +56,13 @@ class ChecklistItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=200, examples=["Write the tests"])
+    text: Text = Field(min_length=1, max_length=200, examples=["Write the tests"])
     done: bool = False
 
 
 class TaskBase(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    title: Text = Field(min_length=1, max_length=200)
+    description: Text | None = Field(default=None, max_length=2000)
     status: TaskStatus = TaskStatus.todo
     priority: int = Field(default=3, ge=1, le=5, description="1 is the most urgent, 5 the least.")
     labels: list[Label] = Field(default_factory=list, max_length=10)
@@ -71,8 +89,8 @@ class TaskUpdate(BaseModel):
     # and `model_dump()` leaves it out, so the types say exactly what a client may send.
     model_config = ConfigDict(extra="forbid")
 
-    title: str | MISSING = Field(default=MISSING, min_length=1, max_length=200)
-    description: str | MISSING | None = Field(default=MISSING, max_length=2000)
+    title: Text | MISSING = Field(default=MISSING, min_length=1, max_length=200)
+    description: Text | MISSING | None = Field(default=MISSING, max_length=2000)
     status: TaskStatus | MISSING = MISSING
     priority: int | MISSING = Field(default=MISSING, ge=1, le=5)
     labels: list[Label] | MISSING = Field(default=MISSING, max_length=10)
@@ -122,7 +140,7 @@ class TaskPublic(TaskBase):
 
 class UserBase(BaseModel):
     username: str = Field(min_length=3, max_length=30, pattern=r"^[a-z][a-z0-9_]*$")
-    full_name: str | None = Field(default=None, max_length=100)
+    full_name: Text | None = Field(default=None, max_length=100)
 
 
 class UserCreate(UserBase):
@@ -164,8 +182,8 @@ class Attachment(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, examples=["design.pdf"])
-    url: str = Field(max_length=2000, pattern=r"^https://", examples=["https://example.com/a.pdf"])
+    name: Text = Field(min_length=1, max_length=100, examples=["design.pdf"])
+    url: Text = Field(max_length=2000, pattern=r"^https://", examples=["https://example.com/a.pdf"])
 
 
 class CommentCreate(BaseModel):
@@ -173,7 +191,7 @@ class CommentCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=500)
+    text: Text = Field(min_length=1, max_length=500)
     kind: CommentKind = CommentKind.note
     attachments: list[Attachment] = Field(default_factory=list, max_length=10)
 

@@ -15,11 +15,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from taskboard.api.deps import SettingsDep, StoreDep
 from taskboard.api.responses import UNREADABLE_BODY
 from taskboard.api.routes.tasks import TASK_NOT_FOUND, TaskId
-from taskboard.models import ErrorMessage, TaskFilePublic
+from taskboard.models import ErrorMessage, TaskFilePublic, Text
 
 # Reads and writes apart, so that lesson 08 can ask a different scope of each.
 router = APIRouter(prefix="/tasks/{task_id}/files", tags=["tasks"])
@@ -42,6 +44,22 @@ TOO_LARGE: dict[int | str, dict[str, Any]] = {
 FILE_NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorMessage, "description": "No task has this id, or it has no such file."}
 }
+
+
+_TEXT: TypeAdapter[str] = TypeAdapter(Text)
+
+
+def stored_text(value: str, name: str) -> str:
+    """A name from the upload's own headers (its filename, its type), checked like body text.
+
+    They come from inside the multipart body, where no model validates them, and a NUL in them
+    reached the database (a 500 on PostgreSQL): it is the same 422 as anywhere else.
+    """
+    try:
+        return _TEXT.validate_python(value)
+    except ValidationError as error:
+        errors = [{**found, "loc": ("body", "file", name)} for found in error.errors()]
+        raise RequestValidationError(errors) from None
 
 
 async def read_at_most(file: UploadFile, limit: int) -> bytes:
@@ -72,8 +90,8 @@ async def upload_task_file(
     content = await read_at_most(file, settings.max_file_bytes)
     return await store.add_file(
         task_id,
-        filename=file.filename or "upload",
-        content_type=file.content_type or "application/octet-stream",
+        filename=stored_text(file.filename or "upload", "filename"),
+        content_type=stored_text(file.content_type or "application/octet-stream", "content_type"),
         content=content,
     )
 

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Body, Path, Query
 
 from taskboard.api.deps import StoreDep
 from taskboard.api.responses import UNREADABLE_BODY
-from taskboard.models import ErrorMessage, TaskCreate, TaskFilters, TaskPublic, TaskUpdate
+from taskboard.models import (
+    ErrorMessage,
+    TaskCreate,
+    TaskFilters,
+    TaskPublic,
+    TaskUpdate,
+    Text,
+)
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 write_router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -75,7 +82,9 @@ async def create_task(
 
 # Declared before /{task_id}: routes match in order, and "search" is not an int.
 @router.get("/search", summary="Search tasks by title")
-async def search_tasks(store: StoreDep, q: Annotated[str, Query(min_length=1)]) -> list[TaskPublic]:
+async def search_tasks(
+    store: StoreDep, q: Annotated[Text, Query(min_length=1)]
+) -> list[TaskPublic]:
     """Tasks whose title contains `q`, ignoring case."""
     return await store.search(q)
 
