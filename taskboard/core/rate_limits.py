@@ -1,8 +1,9 @@
 """Rate limits on writes (lesson 12), with fastapi-limiter 0.2 and pyrate-limiter.
 
 Each user may make `settings.write_rate_limit` writes in any `settings.write_rate_window`
-seconds, counted together over every route that changes tasks; one more is answered 429 with
-`Retry-After`, the seconds until a write is allowed again. Reads are never limited.
+seconds, counted together over every route that changes tasks and GraphQL's mutations; one
+more is answered 429 with `Retry-After`, the seconds until a write is allowed again (a mutation
+fails with the code RATE_LIMITED and `retryAfter`). Reads are never limited.
 
 fastapi-limiter's `RateLimiter` is a dependency: it names the request's client with an
 `identifier`, asks a pyrate-limiter `Limiter` whether that name may go on, and calls a
@@ -45,6 +46,7 @@ from pyrate_limiter import (
     SlidingWindowLog,
     WallClock,
 )
+from starlette.requests import HTTPConnection
 
 from taskboard.core.config import Settings
 from taskboard.models import UserInDB
@@ -150,7 +152,7 @@ class KeyedRateLimiter(RateLimiter):
             await self.callback(request, response)
 
 
-async def user_or_address(request: Request) -> str:
+async def user_or_address(request: HTTPConnection) -> str:
     """Whom a write counts against: the signed-in user, whatever address they write from.
 
     Taskboard's write routes check the token first (lesson 08), so the user is known. An app
@@ -168,12 +170,7 @@ async def too_many_writes(request: Request, response: Response) -> NoReturn:
     """fastapi-limiter's callback when a write is refused: 429 with `Retry-After`."""
     limits: WriteLimits = request.app.state.write_limits
     seconds = await limits.buckets.retry_after(await user_or_address(request))
-    raise HTTPException(
-        429,
-        f"Too many writes: at most {limits.limit} every {_seconds(limits.window)}. "
-        f"Try again in {_seconds(seconds)}.",
-        headers={"Retry-After": str(seconds)},
-    )
+    raise HTTPException(429, limits.refusal(seconds), headers={"Retry-After": str(seconds)})
 
 
 def _seconds(count: int) -> str:
@@ -199,6 +196,28 @@ class WriteLimits:
         self.rate_limiter = KeyedRateLimiter(
             limiter=Limiter(self.buckets), identifier=user_or_address, callback=too_many_writes
         )
+
+    def refusal(self, seconds: int) -> str:
+        """What a refused write is told, by REST and GraphQL alike."""
+        return (
+            f"Too many writes: at most {self.limit} every {_seconds(self.window)}. "
+            f"Try again in {_seconds(seconds)}."
+        )
+
+    async def seconds_until_write(self, connection: HTTPConnection) -> int:
+        """0 if the connection's user may write now, and the write is counted; else the whole
+        seconds until they may. For writes that are not REST routes (GraphQL's mutations), which
+        share the REST routes' allowance."""
+        key = await user_or_address(connection)
+        try:
+            if await self.rate_limiter.limiter.try_acquire_async(key, blocking=False):
+                return 0
+        except self.unreachable:
+            logger.warning(
+                "The rate limits are unreachable; letting a write through", exc_info=True
+            )
+            return 0
+        return await self.buckets.retry_after(key)
 
     async def close(self) -> None:
         self.buckets.forget()

@@ -23,8 +23,9 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from taskboard.api.deps import SettingsDep, StoreDep, authenticate
+from taskboard.core.rate_limits import WriteLimits
 from taskboard.core.security import InvalidToken
-from taskboard.graphql.errors import NotAllowed, NotAuthenticated
+from taskboard.graphql.errors import NotAllowed, NotAuthenticated, TooManyWrites
 from taskboard.models import CommentPublic, UserInDB
 from taskboard.store import Store
 
@@ -58,10 +59,11 @@ async def get_viewer(connection: HTTPConnection, settings: SettingsDep) -> Viewe
 class Context(BaseContext):
     """The viewer, their store, and the request's DataLoaders."""
 
-    def __init__(self, viewer: Viewer, store: Store) -> None:
+    def __init__(self, viewer: Viewer, store: Store, connection: HTTPConnection) -> None:
         super().__init__()
         self.viewer = viewer
         self._store = store
+        self._connection = connection
         # One of each per request: a DataLoader caches what it loaded, which must never reach
         # another user's request.
         self.comments_of = DataLoader(load_fn=self._load_comments)
@@ -74,6 +76,16 @@ class Context(BaseContext):
         if scope not in self.viewer.scopes:
             raise NotAllowed(scope)
         return self._store
+
+    async def count_write(self) -> None:
+        """Count a mutation against the user's write allowance, shared with the REST routes
+        (lesson 12), when the app limits writes; past it, the mutation fails and says why."""
+        limits: WriteLimits | None = getattr(self._connection.app.state, "write_limits", None)
+        if limits is None:
+            return
+        seconds = await limits.seconds_until_write(self._connection)
+        if seconds:
+            raise TooManyWrites(limits.refusal(seconds), seconds)
 
     # A DataLoader gathers the keys of every `load(key)` made while the resolvers of one level
     # run, then calls its function once with all of them: it answers in the same order. They
@@ -93,5 +105,7 @@ class Context(BaseContext):
 # `get_store` gives a store that sees only the user's tasks once `get_viewer` has found them.
 # (The store first would see every task; and on SQLite in memory it would hold the one
 # connection that `get_viewer`, after it, waits for to look the user up: forever.)
-async def get_context(viewer: Annotated[Viewer, Depends(get_viewer)], store: StoreDep) -> Context:
-    return Context(viewer, store)
+async def get_context(
+    viewer: Annotated[Viewer, Depends(get_viewer)], store: StoreDep, connection: HTTPConnection
+) -> Context:
+    return Context(viewer, store, connection)

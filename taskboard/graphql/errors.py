@@ -44,6 +44,14 @@ class NotAllowed(GraphQLError):
         super().__init__(f"The token does not allow {scope}", extensions={"code": "FORBIDDEN"})
 
 
+class TooManyWrites(GraphQLError):
+    """A mutation past the user's write allowance: what REST answers with a 429. The seconds to
+    wait are in `extensions.retryAfter`, as REST's are in `Retry-After`."""
+
+    def __init__(self, message: str, seconds: int) -> None:
+        super().__init__(message, extensions={"code": "RATE_LIMITED", "retryAfter": seconds})
+
+
 class BadInput(GraphQLError):
     """Arguments the Pydantic models refuse: what REST answers with a 422, listing each error."""
 

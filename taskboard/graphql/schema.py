@@ -57,6 +57,7 @@ class Mutation:
     @strawberry.mutation(description="Create a task, as POST /tasks does.")
     async def create_task(self, info: Info, task: TaskInput) -> Task:
         store = info.context.store_for(WRITE)
+        await info.context.count_write()
         with user_input():
             # TaskCreate validates the whole input at once, so an error's `loc` is the full
             # path to the field (checklist.0.text), as in REST's 422.
@@ -66,6 +67,7 @@ class Mutation:
     @strawberry.mutation(description="Change one of your tasks, as PATCH /tasks/{task_id} does.")
     async def update_task(self, info: Info, id: int, changes: TaskChanges) -> Task:
         store = info.context.store_for(WRITE)
+        await info.context.count_write()
         with user_input():
             update = TaskUpdate.model_validate(changes.sent())
         return Task.from_pydantic(await store.update(id, update.model_dump()))

@@ -155,6 +155,41 @@ def test_a_write_without_a_token_is_refused_before_it_is_counted(client: TestCli
     assert [_create(client) for _ in range(LIMIT + 1)] == [201, 201, 201, 429]
 
 
+CREATE_TASK = "mutation($title: String!) { createTask(task: {title: $title}) { id } }"
+
+
+def _mutate(client: TestClient) -> dict:
+    return client.post("/graphql", json={"query": CREATE_TASK, "variables": {"title": "G"}}).json()
+
+
+def test_graphql_mutations_share_the_rest_routes_allowance(
+    client: TestClient, clock: ManualClock
+) -> None:
+    assert _create(client) == 201
+    assert _mutate(client)["data"]["createTask"]["id"]
+    clock.advance(30)
+    assert _create(client) == 201
+    refused = _mutate(client)
+    assert refused["data"] is None
+    # The first write leaves the window in 30 s (and pyrate-limiter's millisecond, rounded up).
+    assert refused["errors"][0]["message"] == (
+        "Too many writes: at most 3 every 60 seconds. Try again in 31 seconds."
+    )
+    assert refused["errors"][0]["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 31}
+    assert _create(client) == 429
+    query = client.post("/graphql", json={"query": "{ tasks { id } }"}).json()
+    assert "errors" not in query  # queries are reads: never limited
+    assert [task["title"] for task in client.get("/tasks").json()].count("G") == 1
+
+
+def test_a_mutation_without_a_token_is_refused_before_it_is_counted(client: TestClient) -> None:
+    token = client.headers.pop("Authorization")
+    for _ in range(5):
+        assert _mutate(client)["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    client.headers["Authorization"] = token
+    assert [_create(client) for _ in range(LIMIT + 1)] == [201, 201, 201, 429]
+
+
 # --- Per user, not per address ------------------------------------------------------------------
 
 
