@@ -40,6 +40,8 @@ FEATURES_ADDED_BY: dict[str, tuple[Feature, ...]] = {
     # one query per read, tokens verified once), which every checkpoint gets.
     "14": (),
     "15": (taskboard_features.DEPLOYMENT,),
+    # Lesson 16, the capstone, serves the whole Taskboard for real and adds no feature.
+    "16": (),
 }
 
 

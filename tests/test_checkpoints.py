@@ -52,6 +52,7 @@ OPERATIONS_ADDED_BY = {
     "13": set(),
     "14": set(),
     "15": {"GET /ready"},
+    "16": set(),
 }
 # Lesson 03 describes the API as a whole; lesson 04 describes the tag it adds.
 DESCRIBED_FROM = "03"
@@ -68,6 +69,9 @@ TAGS_DESCRIBED_BY = {
 # blocking calls, a pre-built answer). Their checks judge those apps; their solution notebooks
 # prove that the checks pass, and Taskboard's checkpoint is not one of those apps.
 OWN_APPS = {"14"}
+# Lessons that add no feature and whose checks judge the whole Taskboard, which the checkpoint
+# before them already is (lesson 16's final check): that checkpoint passes them too.
+COMPLETE_BEFORE = {"16"}
 
 
 def _app_for(checker: Callable[[object], None], lesson: str) -> FastAPI:
@@ -101,6 +105,9 @@ def test_the_previous_checkpoint_fails_each_check_with_a_hint(lesson: str) -> No
     # An exercise starts from the previous lesson's app: every task must still be to do.
     previous = _earlier(lesson)[-1]
     for checker in _app_checks(lesson):
+        if lesson in COMPLETE_BEFORE:
+            checker(_app_for(checker, previous))
+            continue
         assert failure(checker, _app_for(checker, previous)).hint, checker.__name__
 
 
