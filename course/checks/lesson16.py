@@ -126,6 +126,32 @@ def _call(task: str, function: Callable[..., Any], *args: Any, within: float) ->
     return value
 
 
+def _run(
+    task: str,
+    function: Callable[..., Any],
+    *args: Any,
+    within: float,
+    sent: str,
+    hint: str | Callable[[], str],
+    judged_by_caller: tuple[type[Exception], ...] = (),
+) -> Any:
+    """`_call`, with an error the learner's function raises reported with `hint` (a function
+    when the hint needs to ask the server). A stub's NotImplementedError reaches the framework,
+    which reports it as such, and `judged_by_caller` errors reach the caller."""
+    try:
+        return _call(task, function, *args, within=within)
+    except (CheckFailed, NotImplementedError, *judged_by_caller):
+        raise
+    except Exception as exc:
+        raise CheckFailed(
+            task,
+            "your function raised an error.",
+            sent=sent,
+            got=_error(exc),
+            hint=hint if isinstance(hint, str) else hint(),
+        ) from None
+
+
 def _function(task: str, answer: Any, name: str) -> Callable[..., Any]:
     if not callable(answer):
         raise CheckFailed(
@@ -153,18 +179,16 @@ def signed_in(task: str, answer: Any) -> None:
     url = served()
     username = _new_name()
     sent = f"sign_up_and_log_in(url, {username!r}, {PASSWORD!r})"
-    try:
-        headers = _call(task, sign_up_and_log_in, url, username, PASSWORD, within=CALL_TIMEOUT)
-    except (CheckFailed, NotImplementedError):
-        raise
-    except Exception as exc:
-        raise CheckFailed(
-            task,
-            "your function raised an error.",
-            sent=sent,
-            got=_error(exc),
-            hint=_what_went_wrong(url, username),
-        ) from None
+    headers = _run(
+        task,
+        sign_up_and_log_in,
+        url,
+        username,
+        PASSWORD,
+        within=CALL_TIMEOUT,
+        sent=sent,
+        hint=lambda: _what_went_wrong(url, username),
+    )
     if not isinstance(headers, Mapping):
         raise CheckFailed(
             task,
@@ -241,9 +265,18 @@ def live_event(task: str, answer: Any) -> None:
     title = f"Watched {secrets.token_hex(3)}"
     sent = f"created_event(url, token, {title!r})"
     try:
-        event = _call(task, created_event, url, token, title, within=2.0 + CALL_TIMEOUT)
-    except (CheckFailed, NotImplementedError):
-        raise
+        event = _run(
+            task,
+            created_event,
+            url,
+            token,
+            title,
+            within=2.0 + CALL_TIMEOUT,
+            sent=sent,
+            hint="Connect to ws://.../live/board?token=... (`url` starts with http://: replace "
+            "it with ws://), and create the task with POST /tasks.",
+            judged_by_caller=(TimeoutError,),
+        )
     except TimeoutError as exc:
         raise CheckFailed(
             task,
@@ -252,15 +285,6 @@ def live_event(task: str, answer: Any) -> None:
             got=_error(exc),
             hint="Read the first message (`subscribed`) before you create the task, so the "
             "board is listening; then create it with POST /tasks and the token as `Bearer`.",
-        ) from None
-    except Exception as exc:
-        raise CheckFailed(
-            task,
-            "your function raised an error.",
-            sent=sent,
-            got=_error(exc),
-            hint="Connect to ws://.../live/board?token=... (`url` starts with http://: replace "
-            "it with ws://), and create the task with POST /tasks.",
         ) from None
     kind = event.get("type") if isinstance(event, dict) else None
     got = repr(event)[:200]
@@ -336,18 +360,9 @@ def graphql_tasks(task: str, answer: Any) -> None:
         for title in titles:
             _prepared(task, client.post("/tasks", json={"title": title}, headers=headers))
     sent = "tasks_with_owners(url, headers) for a user with two tasks"
-    try:
-        found = _call(task, tasks_with_owners, url, dict(headers), within=CALL_TIMEOUT)
-    except (CheckFailed, NotImplementedError):
-        raise
-    except Exception as exc:
-        raise CheckFailed(
-            task,
-            "your function raised an error.",
-            sent=sent,
-            got=_error(exc),
-            hint=_GRAPHQL,
-        ) from None
+    found = _run(
+        task, tasks_with_owners, url, dict(headers), within=CALL_TIMEOUT, sent=sent, hint=_GRAPHQL
+    )
     expected = [{"title": title, "owner": {"username": username}} for title in titles]
     shown = json.dumps(expected)
     if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
@@ -422,7 +437,7 @@ def polite(task: str, answer: Any) -> None:
             base_url="http://taskboard.test", transport=httpx2.MockTransport(script)
         ) as client:
             try:
-                response = _call(
+                response = _run(
                     task,
                     polite_post,
                     client,
@@ -430,9 +445,11 @@ def polite(task: str, answer: Any) -> None:
                     {"title": "Polite"},
                     lambda seconds, slept=slept: slept.append(float(seconds)),
                     within=CALL_TIMEOUT,
+                    sent=sent,
+                    hint='Read the header as a number, `int(response.headers["Retry-After"])`, '
+                    "and return the last response rather than raise.",
+                    judged_by_caller=(_TooMany,),
                 )
-            except (CheckFailed, NotImplementedError):
-                raise
             except _TooMany:
                 raise CheckFailed(
                     task,
@@ -441,15 +458,6 @@ def polite(task: str, answer: Any) -> None:
                     got="more than 10 requests",
                     expected=f"{requests} request(s)",
                     hint=f"Stop after {ATTEMPTS} attempts in all, and return the last response.",
-                ) from None
-            except Exception as exc:
-                raise CheckFailed(
-                    task,
-                    "your function raised an error.",
-                    sent=sent,
-                    got=_error(exc),
-                    hint='Read the header as a number, `int(response.headers["Retry-After"])`, '
-                    "and return the last response rather than raise.",
                 ) from None
         made = len(script.requests)
         got = (
