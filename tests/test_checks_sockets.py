@@ -5,30 +5,15 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
-from fastapi import Depends, FastAPI, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, WebSocket
 
 import course.checks
 from course.checks import CheckFailed, Probe, Received, _probe_for
+from tests.echo_socket import echo_app
 
 
 def _app() -> FastAPI:
-    app = FastAPI()
-
-    @app.websocket("/echo")
-    async def echo(websocket: WebSocket) -> None:
-        await websocket.accept()
-        try:
-            while True:
-                text = await websocket.receive_text()
-                if text == "close":
-                    await websocket.close(4000, "asked to")
-                    return
-                if text == "boom":
-                    raise ValueError("boom")
-                if text != "silence":
-                    await websocket.send_text(f"You said: {text}")
-        except WebSocketDisconnect:
-            pass
+    app = echo_app()
 
     @app.websocket("/loud")
     async def loud(websocket: WebSocket) -> None:
@@ -82,10 +67,10 @@ def test_nothing_in_time_is_none(probe: Probe) -> None:
 
 def test_a_close_is_received_with_its_code_and_reason(probe: Probe) -> None:
     with probe.websocket("/echo") as socket:
-        socket.send_text("close")
+        socket.send_text("bye")
         got = socket.receive()
-    assert (got.closed, got.close_code, got.close_reason) == (True, 4000, "asked to")
-    assert got.show() == "close 4000 'asked to'"
+    assert (got.closed, got.close_code, got.close_reason) == (True, 4000, "see you")
+    assert got.show() == "close 4000 'see you'"
 
 
 def test_a_refusal_before_accepting_is_told_apart(probe: Probe) -> None:

@@ -7,27 +7,11 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.testclient import TestClient
 
 from course.sockets import EndpointFailed, receive, receive_json, receive_text
+from tests.echo_socket import echo_app
 
 
 def _app() -> FastAPI:
-    app = FastAPI()
-
-    @app.websocket("/echo")
-    async def echo(websocket: WebSocket) -> None:
-        await websocket.accept()
-        try:
-            while True:
-                text = await websocket.receive_text()
-                if text == "silence":
-                    continue  # answers nothing
-                if text == "bye":
-                    await websocket.close(4000, "see you")
-                    return
-                if text == "boom":
-                    raise ValueError("boom")
-                await websocket.send_text(f"You said: {text}")
-        except WebSocketDisconnect:
-            pass
+    app = echo_app()
 
     @app.websocket("/json")
     async def json_socket(websocket: WebSocket) -> None:
