@@ -457,8 +457,7 @@ def test_the_checks_serve_a_taskboard_of_their_own_when_none_runs(
         assert lesson16.served() == url  # started once
         assert httpx2.get(f"{url}/health").status_code == 200
     finally:
-        lesson16._own_server.close()
-        lesson16._own_url.clear()
+        lesson16._own_server.pop().stop()
 
 
 def test_a_server_that_refuses_the_checks_own_writes_is_reported(

@@ -12,12 +12,10 @@ with `Retry-After`, then a 201), with a `sleep` the check records: nothing reall
 `whole_app` is the final check: every feature of Taskboard, in-process, on the app it is given.
 """
 
-import atexit
 import json
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from contextlib import ExitStack
 from typing import Any
 
 import httpx2
@@ -53,9 +51,8 @@ _BOUNDED = (
 
 # --- A served Taskboard for the checks ------------------------------------------------------------
 
-_own_server = ExitStack()
-atexit.register(_own_server.close)
-_own_url: list[str] = []
+# The checks' own server, when the notebook runs none: started once, stopped with the kernel.
+_own_server: list[capstone.BackgroundTaskboard] = []
 
 
 def served() -> str:
@@ -63,9 +60,9 @@ def served() -> str:
     url = capstone.running()
     if url is not None:
         return url
-    if not _own_url:
-        _own_url.append(_own_server.enter_context(capstone.serving_taskboard()))
-    return _own_url[0]
+    if not _own_server:
+        _own_server.append(capstone.BackgroundTaskboard())
+    return _own_server[0].url
 
 
 def _new_name() -> str:
